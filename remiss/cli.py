@@ -1,0 +1,81 @@
+"""`flask remiss …`: operators' commands, calling the same workflow functions as the views."""
+import sys
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from . import accounts, clock, mail
+from .errors import WorkflowError
+from .extensions import db
+from .models import Body, Role
+
+remiss_cli = AppGroup("remiss", help="Remiss: referral rounds of strategy drafts.")
+
+
+def _fail(error: WorkflowError):
+    db.session.rollback()
+    raise click.ClickException(str(error.message))
+
+
+@remiss_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--body", "body_codes", multiple=True, help="Short code of a body the user answers for.")
+@click.option("--name", default="", help="Full name (defaults to the part of EMAIL before @).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email, role, body_codes, name, password_stdin):
+    """Create an account; without --password-stdin an invitation link is mailed through the outbox."""
+    body_ids = []
+    for code in body_codes:
+        body = db.session.scalar(select(Body).where(Body.code == code.upper()))
+        if body is None:
+            raise click.ClickException(f"no body with the code {code!r}")
+        body_ids.append(body.id)
+    fields = dict(email=email, name=name or email.split("@")[0], role=role, body_ids=body_ids)
+    try:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            user = accounts.create_user(db.session, None, clock.now(), password=password, **fields)
+        else:
+            user = accounts.invite_user(db.session, None, clock.now(), **fields)
+    except WorkflowError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"created {user.email} ({user.role})" + ("" if password_stdin else "; invitation queued"))
+
+
+@remiss_cli.command("demo")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Pretend today is this date (the demo's dates follow it).")
+def demo(today):
+    """Load the Kalmar demo (idempotent) and print the URL and the logins."""
+    from .demo import load_demo
+
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
+    now = datetime.combine(today.date(), time(9, 0), tzinfo=zone) if today else clock.now()
+    password = current_app.config.get("DEMO_PASSWORD") or "kalmar-demo-2021"
+    with clock.frozen_at(now):
+        logins = load_demo(db.session, clock.now(), password)
+    db.session.commit()
+    click.echo(f"Remiss demo: {current_app.config['PUBLIC_BASE_URL']}")
+    click.echo(f"Password for every demo login: {password}")
+    for label, user in logins.items():
+        click.echo(f"  {label:8} {user.email}")
+
+
+outbox_cli = AppGroup("outbox", help="Mail waiting in the outbox.")
+remiss_cli.add_command(outbox_cli)
+
+
+@outbox_cli.command("send")
+def outbox_send():
+    """Deliver pending mail through the configured SMTP server."""
+    sent, failed = mail.send_pending(db.session, clock.now())
+    db.session.commit()
+    click.echo(f"sent {sent}, failed {failed}")
+    if failed:
+        sys.exit(1)

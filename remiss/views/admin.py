@@ -1,0 +1,144 @@
+"""The register of bodies and users, kept by the admin (systemförvaltare)."""
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import accounts, bodies, clock
+from ..access import get_body, get_user
+from ..errors import WorkflowError
+from ..extensions import db
+from ..forms import BodyForm, UserForm
+from ..i18n import swedish_key
+from ..models import Membership, Role, User
+from ..security import roles_required
+from ._helpers import flash_done, show_workflow_error
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles_required(Role.ADMIN)
+def _admins_only():
+    return None
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("admin.list_bodies"))
+
+
+@bp.route("/bodies/")
+def list_bodies():
+    everyone = bodies.list_bodies(db.session)
+    members = db.session.scalars(select(Membership).options(selectinload(Membership.user))).all()
+    contacts: dict[int, list[User]] = {}
+    for m in members:
+        contacts.setdefault(m.body_id, []).append(m.user)
+    return render_template("admin/bodies.html", bodies=everyone, contacts=contacts)
+
+
+def _save_body(form: BodyForm, body=None):
+    fields = dict(name=form.name.data, kind=form.kind.data, code=form.code.data, mailbox=form.mailbox.data)
+    try:
+        if body is None:
+            bodies.create_body(db.session, current_user, clock.now(), **fields)
+        else:
+            bodies.update_body(db.session, current_user, clock.now(), body, active=form.active.data, **fields)
+    except WorkflowError as error:
+        db.session.rollback()
+        show_workflow_error(form, error)
+        return None
+    db.session.commit()
+    flash_done(_("Remissinstansen %(name)s är sparad.", name=fields["name"].strip()))
+    return redirect(url_for("admin.list_bodies"))
+
+
+@bp.route("/bodies/new", methods=["GET", "POST"])
+def new_body():
+    form = BodyForm()
+    if form.validate_on_submit() and (done := _save_body(form)):
+        return done
+    return render_template("admin/body_form.html", form=form, body=None), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/bodies/<int:body_id>", methods=["GET", "POST"])
+def edit_body(body_id: int):
+    body = get_body(body_id, current_user)
+    form = BodyForm(obj=body)
+    if form.validate_on_submit() and (done := _save_body(form, body)):
+        return done
+    return render_template("admin/body_form.html", form=form, body=body), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/users/")
+def list_users():
+    users = db.session.scalars(
+        select(User).options(selectinload(User.memberships).selectinload(Membership.body))
+    ).all()
+    return render_template("admin/users.html", users=sorted(users, key=lambda u: swedish_key(u.name)))
+
+
+def _user_form(user=None) -> UserForm:
+    form = UserForm(obj=user)
+    form.bodies.choices = [(b.id, b.name) for b in bodies.list_bodies(db.session)]
+    if user is not None and not form.is_submitted():
+        form.bodies.data = sorted(user.body_ids)
+    return form
+
+
+def _render_user_form(form: UserForm, user=None):
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def invite_user():
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = accounts.invite_user(
+                db.session, current_user, clock.now(), email=form.email.data, name=form.name.data,
+                title=form.title.data or "", role=form.role.data, body_ids=form.bodies.data or [],
+                locale=form.locale.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(_("En inbjudan har skickats till %(email)s.", email=user.email))
+            return redirect(url_for("admin.list_users"))
+    return _render_user_form(form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = get_user(user_id, current_user)
+    form = _user_form(user)
+    del form.email  # the address is the login; a new address is a new account
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(db.session, current_user, clock.now(), user, name=form.name.data,
+                                 title=form.title.data or "", role=form.role.data,
+                                 body_ids=form.bodies.data or [], active=form.active.data,
+                                 locale=form.locale.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(_("Användaren %(name)s är sparad.", name=user.name))
+            return redirect(url_for("admin.list_users"))
+    return _render_user_form(form, user)
+
+
+@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+def resend_invitation(user_id: int):
+    user = get_user(user_id, current_user)
+    if FlaskForm().validate_on_submit():
+        accounts.issue_password_link(db.session, clock.now(), user, "invitation")
+        db.session.commit()
+        flash_done(_("En ny länk har skickats till %(email)s.", email=user.email))
+    return redirect(url_for("admin.edit_user", user_id=user.id))
