@@ -1,23 +1,24 @@
 """Forms: the shape of what is posted. The rules live in the workflow."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms import widgets
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from .models import BodyKind, Role
 
 ROLE_CHOICES = [
-    (Role.SECRETARY, _l("Nämndsekreterare / kontaktperson")),
-    (Role.OFFICER, _l("Strateg / handläggare")),
-    (Role.ADMIN, _l("Systemförvaltare")),
+    SelectChoice(Role.SECRETARY, _l("Nämndsekreterare / kontaktperson")),
+    SelectChoice(Role.OFFICER, _l("Strateg / handläggare")),
+    SelectChoice(Role.ADMIN, _l("Systemförvaltare")),
 ]
 KIND_CHOICES = [
-    (BodyKind.BOARD, _l("Nämnd")),
-    (BodyKind.COMPANY, _l("Bolag")),
-    (BodyKind.ADMINISTRATION, _l("Förvaltning")),
-    (BodyKind.COUNCIL, _l("Råd")),
-    (BodyKind.EXTERNAL, _l("Extern")),
+    SelectChoice(BodyKind.BOARD, _l("Nämnd")),
+    SelectChoice(BodyKind.COMPANY, _l("Bolag")),
+    SelectChoice(BodyKind.ADMINISTRATION, _l("Förvaltning")),
+    SelectChoice(BodyKind.COUNCIL, _l("Råd")),
+    SelectChoice(BodyKind.EXTERNAL, _l("Extern")),
 ]
 
 REQUIRED = _l("Fyll i fältet.")
@@ -75,5 +76,5 @@ class UserForm(FlaskForm):
     role = RadioField(_l("Roll"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Välj en roll."))])
     bodies = MultiCheckboxField(_l("Remissinstanser"), coerce=int, validate_choice=False,
                                 description=_l("De remissinstanser användaren svarar för."))
-    locale = SelectField(_l("Språk i e-post"), choices=[("sv", "Svenska"), ("en", "English")], default="sv")
+    locale = SelectField(_l("Språk i e-post"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")], default="sv")
     active = BooleanField(_l("Kan logga in"), default=True)

@@ -7,7 +7,7 @@ from . import i18n
 from .forms import KIND_CHOICES, ROLE_CHOICES
 
 def _label(choices):
-    table = dict(choices)
+    table = {choice.value: choice.label for choice in choices}
     return lambda value: str(table.get(value, value))
 
 

@@ -3,6 +3,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -83,7 +84,7 @@ def list_users():
 
 def _user_form(user=None) -> UserForm:
     form = UserForm(obj=user)
-    form.bodies.choices = [(b.id, b.name) for b in bodies.list_bodies(db.session)]
+    form.bodies.choices = [SelectChoice(b.id, b.name) for b in bodies.list_bodies(db.session)]
     if user is not None and not form.is_submitted():
         form.bodies.data = sorted(user.body_ids)
     return form
