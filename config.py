@@ -33,7 +33,17 @@ class Config:
 
     DEMO_PASSWORD = "kalmar-demo-2021"
 
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Referral rounds: a period shorter than this gets a warning; reminders are sent these days
+    # before (-) and after (+) the deadline.
+    REFERRAL_MIN_WEEKS = 6
+    DEFAULT_REMINDER_OFFSETS = "-14,-7,-2,0,+1,+7"
+
+    MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+    # The whole request: one upload plus the form around it. Larger bodies get 413 before being read.
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_SIZE + 1024 * 1024  # follows REMISS_MAX_UPLOAD_SIZE unless set itself
+    # One text field (not a file) held in memory: a pasted draft may be 500 000 characters of up to
+    # 4 bytes each in UTF-8; Flask's 500 kB default refused it as a "too large file" (413).
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
     # CSRF tokens never expire: a secretary may spend an afternoon on a reply.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -72,6 +82,8 @@ def from_environment(environ=os.environ) -> dict:
             settings[name] = _parse(environ[f"REMISS_{name}"], getattr(Config, name))
     if "REMISS_DATABASE_URL" in environ:
         settings["SQLALCHEMY_DATABASE_URI"] = environ["REMISS_DATABASE_URL"]
+    if "MAX_UPLOAD_SIZE" in settings and "MAX_CONTENT_LENGTH" not in settings:
+        settings["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_SIZE"] + 1024 * 1024
     if settings.get("PUBLIC_BASE_URL", Config.PUBLIC_BASE_URL).startswith("https://"):
         settings.setdefault("SESSION_COOKIE_SECURE", True)
     return settings

@@ -5,7 +5,7 @@ from flask import Flask
 
 import config as config_module
 
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, enforce_sqlite_foreign_keys, login_manager, migrate
 
 
 class ConfigurationError(RuntimeError):
@@ -20,17 +20,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     _require_secret_key(app)
 
     db.init_app(app)
+    with app.app_context():  # init_app made the engines; none has connected yet
+        for engine in db.engines.values():
+            enforce_sqlite_foreign_keys(engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
 
     from . import i18n, security, templating
-    from .views import admin, auth, main, public, strategies
+    from .access import IdConverter
+    from .views import admin, auth, main, public, referrals, rounds, strategies
 
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     templating.init_app(app)
-    for module in (auth, main, public, strategies, admin):
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+    for module in (auth, main, public, strategies, rounds, referrals, admin):
         app.register_blueprint(module.bp)
 
     from .cli import remiss_cli

@@ -152,7 +152,8 @@ def authenticate(session: Session, now: datetime, email: str, password: str, add
                                m=c["LOGIN_WINDOW_MINUTES"]))
     user = session.scalar(select(User).where(User.email == email))
     if not _password_matches(user, password):
-        session.add(LoginAttempt(email=email, address=address, at=now))
+        # Lower-casing can lengthen an address (İ becomes i̇) past the column; no account has such an address.
+        session.add(LoginAttempt(email=email[:254], address=address[:64], at=now))
         raise WorkflowError(_l("Fel e-postadress eller lösenord."))
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)

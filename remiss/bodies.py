@@ -8,7 +8,16 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import WorkflowError
 from .i18n import swedish_key
-from .models import Body, BodyKind, User
+from .models import Body, BodyKind, Referral, User
+
+
+CODE_LENGTH = Body.__table__.c.code.type.length
+
+
+def _check_code_length(code: str) -> None:
+    # Upper-casing can lengthen a code (ß becomes SS) past the limit the form checked.
+    if len(code) > CODE_LENGTH:
+        raise WorkflowError(_l("Kortnamnet får ha högst %(n)s tecken.", n=CODE_LENGTH), "code")
 
 
 def _check_unique(session: Session, body: Body | None, name: str, code: str) -> None:
@@ -21,10 +30,12 @@ def _check_unique(session: Session, body: Body | None, name: str, code: str) -> 
 
 def create_body(session: Session, actor: User | None, now: datetime, *, name: str, kind: str, code: str,
                 mailbox: str) -> Body:
-    """Register a body. Raises WorkflowError when its name or short code is taken or its kind unknown."""
+    """Register a body. Raises WorkflowError when its name or short code is taken, the code too long
+    or its kind unknown."""
     name, code = name.strip(), code.strip().upper()
     if kind not in set(BodyKind):
         raise WorkflowError(_l("Okänd typ av remissinstans."), "kind")
+    _check_code_length(code)
     _check_unique(session, None, name, code)
     body = Body(name=name, kind=kind, code=code, mailbox=mailbox.strip().lower(), active=True, created_at=now)
     session.add(body)
@@ -39,6 +50,7 @@ def update_body(session: Session, actor: User, now: datetime, body: Body, *, nam
     name, code = name.strip(), code.strip().upper()
     if kind not in set(BodyKind):
         raise WorkflowError(_l("Okänd typ av remissinstans."), "kind")
+    _check_code_length(code)
     _check_unique(session, body, name, code)
     before = body.code
     body.name, body.kind, body.code, body.mailbox, body.active = name, kind, code, mailbox.strip().lower(), active
@@ -46,9 +58,11 @@ def update_body(session: Session, actor: User, now: datetime, body: Body, *, nam
     audit.record(session, actor, now, "body.updated", body, before=before, after=code)
 
 
-def list_bodies(session: Session, *, active_only: bool = False) -> list[Body]:
-    """Every body in Swedish alphabetical order (å, ä, ö last)."""
+def list_bodies(session: Session, *, active_only: bool = False, not_in_round: int | None = None) -> list[Body]:
+    """Bodies in Swedish alphabetical order (å, ä, ö last): all, the active ones, or those a round lacks."""
     query = select(Body)
     if active_only:
         query = query.where(Body.active.is_(True))
+    if not_in_round is not None:
+        query = query.where(Body.id.not_in(select(Referral.body_id).where(Referral.round_id == not_in_round)))
     return sorted(session.scalars(query).all(), key=lambda b: swedish_key(b.name))

@@ -58,8 +58,7 @@ def demo(today):
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     now = datetime.combine(today.date(), time(9, 0), tzinfo=zone) if today else clock.now()
     password = current_app.config.get("DEMO_PASSWORD") or "kalmar-demo-2021"
-    with clock.frozen_at(now):
-        logins = load_demo(db.session, clock.now(), password)
+    logins = load_demo(db.session, now, password)
     db.session.commit()
     click.echo(f"Remiss demo: {current_app.config['PUBLIC_BASE_URL']}")
     click.echo(f"Password for every demo login: {password}")
@@ -79,3 +78,47 @@ def outbox_send():
     click.echo(f"sent {sent}, failed {failed}")
     if failed:
         sys.exit(1)
+
+
+rounds_cli = AppGroup("rounds", help="Referral rounds, for operators.")
+remiss_cli.add_command(rounds_cli)
+
+
+@rounds_cli.command("list")
+def rounds_list():
+    """One line per round: id, state, deadline, answered/total, case reference and label."""
+    from sqlalchemy.orm import selectinload
+
+    from .models import ReferralRound, ReferralState
+
+    found = db.session.scalars(select(ReferralRound).options(
+        selectinload(ReferralRound.strategy), selectinload(ReferralRound.referrals)).order_by(ReferralRound.id))
+    for round_ in found:
+        active = [r for r in round_.referrals if r.state != ReferralState.WITHDRAWN]
+        answered = sum(1 for r in active if r.state in (ReferralState.SUBMITTED, ReferralState.DECLINED))
+        click.echo(f"{round_.id}\t{round_.state}\t{round_.deadline.isoformat()}\t{answered}/{len(active)}\t"
+                   f"{round_.strategy.case_reference}\t{round_.reply_label}")
+
+
+@rounds_cli.command("show")
+@click.argument("round_id", type=int)
+def rounds_show(round_id):
+    """The status board of one round as text."""
+    from . import board
+    from .invitations import zone
+    from .models import ReferralRound
+
+    round_ = db.session.get(ReferralRound, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round with id {round_id}")
+    rows = board.board_rows(db.session, round_, clock.now(), zone())
+    counts = board.counts(rows)
+    click.echo(f"{round_.strategy.case_reference} {round_.strategy.title}")
+    click.echo(f"{round_.reply_label} | {round_.state} | deadline {round_.deadline.isoformat()} | "
+               f"{counts['answered']}/{counts['total']} answered, {counts['overdue']} overdue")
+    width = max((len(r.body.name) for r in rows), default=10)
+    for row in rows:
+        extension = row.extension.state if row.extension else "-"
+        stance = (row.response.stance or "-") if row.response and row.answered else "-"
+        click.echo(f"{row.body.name:<{width}}  {row.status:<11}  {row.deadline.isoformat()}  "
+                   f"{row.days_left:>4}d  anstånd:{extension:<9}  {stance}")

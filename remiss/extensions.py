@@ -4,7 +4,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so Alembic can drop and alter them on every backend.
@@ -26,3 +27,15 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def enforce_sqlite_foreign_keys(engine: Engine) -> None:
+    """SQLite checks foreign keys only on connections that ask for it: ask on every new one."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _foreign_keys_on)
+
+
+def _foreign_keys_on(dbapi_connection, _connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

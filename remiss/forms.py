@@ -1,10 +1,16 @@
 """Forms: the shape of what is posted. The rules live in the workflow."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField)
+from flask_wtf.file import FileField
+from wtforms import (BooleanField, DateField, EmailField, PasswordField, RadioField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms import widgets
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from .access import MAX_ID
+from config import Config
 
 from .models import BodyKind, Role
 
@@ -29,22 +35,55 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class SignInForm(FlaskForm):
+# C0 control characters but tab, line feed and carriage return: PostgreSQL cannot store NUL, a
+# Word file cannot hold the others, and no one types them on purpose.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(form, field) -> None:
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(isinstance(value, str) and _CONTROL_CHARACTERS.search(value) for value in values):
+        raise ValidationError(_l("Texten innehåller osynliga styrtecken, till exempel från inklistrad text. "
+                                 "Skriv om den och försök igen."))
+
+
+def record_id(value) -> int:
+    """coerce= for a choice of a row. What cannot be an id (not a number, or too large for the column)
+    becomes 0, which is no row: the workflow then says "unknown …" instead of the driver overflowing."""
+    try:
+        number = int(value)
+    except ValueError:
+        return 0
+    return number if -MAX_ID <= number <= MAX_ID else 0
+
+
+class Form(FlaskForm):
+    """Every form of the app: what all of them refuse, whatever their fields."""
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).append(_no_control_characters)
+        return super().validate(extra)
+
+
+class SignInForm(Form):
     email = EmailField(_l("E-postadress"), validators=[InputRequired(REQUIRED), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Lösenord"), validators=[InputRequired(REQUIRED)],
                              render_kw={"autocomplete": "current-password"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-postadress"), validators=[
         InputRequired(REQUIRED), Email(_l("Skriv en e-postadress, till exempel namn@kommun.se.")), Length(max=254)],
         render_kw={"autocomplete": "email"})
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(_l("Nytt lösenord"), validators=[InputRequired(REQUIRED)],
-                             description=_l("Minst 10 tecken. En fras av flera ord är lätt att minnas."),
+                             description=_l("Minst %(n)s tecken. En fras av flera ord är lätt att minnas.",
+                                            n=Config.PASSWORD_MIN_LENGTH),
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Upprepa lösenordet"), validators=[InputRequired(REQUIRED)],
                             render_kw={"autocomplete": "new-password"})
@@ -55,7 +94,7 @@ class SetPasswordForm(FlaskForm):
             raise ValidationError(_l("Lösenorden är inte lika."))
 
 
-class BodyForm(FlaskForm):
+class BodyForm(Form):
     name = StringField(_l("Namn"), validators=[InputRequired(REQUIRED), Length(max=200)],
                        description=_l("Till exempel Socialnämnden eller Kalmarhem AB."))
     kind = RadioField(_l("Typ"), choices=KIND_CHOICES, validators=[InputRequired(_l("Välj en typ."))])
@@ -67,14 +106,103 @@ class BodyForm(FlaskForm):
     active = BooleanField(_l("Aktiv (kan få remisser)"), default=True)
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("E-postadress"), validators=[
         InputRequired(REQUIRED), Email(_l("Skriv en e-postadress, till exempel namn@kommun.se.")), Length(max=254)])
     name = StringField(_l("Namn"), validators=[InputRequired(REQUIRED), Length(max=200)])
     title = StringField(_l("Titel"), validators=[Optional(), Length(max=200)],
                         description=_l("Till exempel nämndsekreterare."))
     role = RadioField(_l("Roll"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Välj en roll."))])
-    bodies = MultiCheckboxField(_l("Remissinstanser"), coerce=int, validate_choice=False,
+    bodies = MultiCheckboxField(_l("Remissinstanser"), coerce=record_id, validate_choice=False,
                                 description=_l("De remissinstanser användaren svarar för."))
     locale = SelectField(_l("Språk i e-post"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")], default="sv")
     active = BooleanField(_l("Kan logga in"), default=True)
+
+
+# ------------------------------------------------------------------ strategies, drafts, rounds
+
+DATE_FORMAT_ERROR = _l("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2021-03-26.")
+
+
+class LocalDateField(DateField):
+    """A date typed as 2021-03-26 (or picked); a bad value gets our message, and is kept as typed."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(DATE_FORMAT_ERROR) from None
+
+
+class StrategyForm(Form):
+    title = StringField(_l("Titel"), validators=[InputRequired(REQUIRED), Length(max=300)],
+                        description=_l("Till exempel Strategi för internationellt arbete."))
+    case_reference = StringField(_l("Diarienummer"), validators=[InputRequired(REQUIRED), Length(max=50)],
+                                 description=_l("Till exempel KS 2020/0946."))
+    officer = SelectField(_l("Ansvarig strateg"), coerce=record_id, validate_choice=False)
+    description = TextAreaField(_l("Beskrivning"), validators=[Optional(), Length(max=20000)],
+                                description=_l("Valfritt. Syftet med strategin, i korthet."))
+
+
+class DraftForm(Form):
+    file = FileField(_l("Word-fil (.docx)"), description=_l(
+        "Rubrikerna i dokumentet (Rubrik 1–3 eller Heading 1–3) blir avsnitt som remissinstanserna kan "
+        "kommentera. Högst 20 MB."), render_kw={"accept": ".docx"})
+    text = TextAreaField(_l("Eller klistra in texten"), validators=[Optional(), Length(max=500000)],
+                         description=_l("Rader som börjar med # blir rubriker: # Rubrik 1, ## Rubrik 2."))
+    title = StringField(_l("Titel på versionen"), validators=[Optional(), Length(max=300)],
+                        description=_l("Valfritt. Annars används dokumentets titel."))
+
+
+class RoundForm(Form):
+    draft = SelectField(_l("Version av utkastet"), coerce=record_id, validate_choice=False)
+    deadline = LocalDateField(_l("Sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)],
+                         description=_l("Svaren ska ha kommit in senast kl. 23.59 den dagen."))
+    bodies = MultiCheckboxField(_l("Sändlista"), coerce=record_id, validate_choice=False,
+                                description=_l("De remissinstanser som ska få remissen."))
+    reply_label = StringField(_l("Märkning av svaren"), validators=[InputRequired(REQUIRED), Length(max=200)],
+                              description=_l("Till exempel Remissvar Internationell strategi."))
+    cover_letter = TextAreaField(_l("Missiv"), validators=[InputRequired(REQUIRED), Length(max=20000)],
+                                 description=_l("Följebrevet: vad remissen gäller och vad ni vill ha synpunkter på."))
+    reminder_offsets = StringField(_l("Påminnelser"), validators=[InputRequired(REQUIRED), Length(max=100)],
+                                   description=_l("Dagar före (-) och efter (+) sista svarsdag, till exempel "
+                                                  "-14,-7,-2,0,+1,+7. Påminnelser går ut kl. 08.00 på arbetsdagar."))
+    contact = SelectField(_l("Kontaktperson för remissen"), coerce=record_id, validate_choice=False)
+
+
+class AddBodyForm(Form):
+    body = SelectField(_l("Remissinstans"), coerce=record_id, validate_choice=False)
+    deadline = LocalDateField(_l("Egen sista svarsdag"), validators=[Optional()],
+                         description=_l("Valfritt. Annars gäller remissens sista svarsdag."))
+
+
+class ReasonForm(Form):
+    reason = TextAreaField(_l("Motivering"), validators=[InputRequired(REQUIRED), Length(max=5000)],
+                           description=_l("Står i mejlet till de berörda."))
+
+
+class MoveDeadlineForm(Form):
+    deadline = LocalDateField(_l("Ny sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)])
+    reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)],
+                           description=_l("Valfritt. Står i mejlet till remissinstanserna."))
+
+
+class ExtensionRequestForm(Form):
+    requested_deadline = LocalDateField(_l("Önskad sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)])
+    reason = TextAreaField(_l("Varför behöver ni mer tid?"), validators=[InputRequired(REQUIRED), Length(max=5000)],
+                           description=_l("Till exempel: nämnden sammanträder först den 14 april."))
+
+
+class ExtensionDecisionForm(Form):
+    decision = RadioField(_l("Beslut"), choices=[SelectChoice("grant", _l("Bevilja anstånd")),
+                                                 SelectChoice("refuse", _l("Avslå"))],
+                          validators=[InputRequired(_l("Välj bevilja eller avslå."))])
+    deadline = LocalDateField(_l("Ny sista svarsdag"), validators=[Optional()],
+                         description=_l("Vid beviljat anstånd. Förifyllt med det datum som begärdes."))
+    reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)],
+                           description=_l("Krävs vid avslag. Står i mejlet till remissinstansen."))
+
+
+class GrantForm(Form):
+    deadline = LocalDateField(_l("Ny sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)])
+    reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)])

@@ -2,7 +2,7 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ BABEL_LOCALE = {"sv": "sv_SE", "en": "en_GB"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the CLI and the scheduler: no session, no signed-in user
+        return BABEL_LOCALE[current_app.config["DEFAULT_LOCALE"]]
     chosen = session.get("locale")
     if chosen in current_app.config["LOCALES"]:
         return BABEL_LOCALE[chosen]

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
+from jinja2 import TemplateNotFound
 from flask_babel import force_locale
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,17 +31,28 @@ def render_mail(template: str, locale: str, **context) -> Rendered:
     """Render templates/email/<template>.txt and .html, and the subject, in the recipient's language."""
     with force_locale(BABEL_LOCALE.get(locale, "sv_SE")):
         text = render_template(f"email/{template}.txt", **context)
-        html = render_template(f"email/{template}.html", **context)
-    subject, _, body = text.partition("\n")
-    return Rendered(subject=subject.removeprefix("Subject:").strip(), text=body.lstrip("\n"), html=html)
+        subject, _, body = text.partition("\n")
+        body = body.lstrip("\n")
+        try:
+            html = render_template(f"email/{template}.html", **context)
+        except TemplateNotFound:  # most notices are plain prose: the HTML part is the same text
+            html = render_template("email/_text.html", paragraphs=_paragraphs(body))
+    return Rendered(subject=subject.removeprefix("Subject:").strip(), text=body, html=html)
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    """Paragraphs of lines, for the HTML part made from the text part."""
+    return [block.split("\n") for block in text.strip().split("\n\n") if block.strip()]
 
 
 def queue_mail(session: Session, now: datetime, *, key: str, kind: str, to: str, rendered: Rendered,
-               reply_to: str = "", referral_id: int | None = None, attachment_ids=()) -> bool:
+               reply_to: str = "", referral_id: int | None = None, attachment_ids=(),
+               inline_attachments=()) -> bool:
     """Add a mail to the outbox unless one with the same key is there already. True if added."""
     values = dict(
         key=key, kind=kind, to_address=to, reply_to=reply_to, subject=rendered.subject,
         body_text=rendered.text, body_html=rendered.html, attachment_ids=list(attachment_ids),
+        inline_attachments=list(inline_attachments),
         referral_id=referral_id, state=OutboxState.PENDING, attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
@@ -51,7 +63,8 @@ def queue_mail(session: Session, now: datetime, *, key: str, kind: str, to: str,
         statement = sqlite_insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
     else:  # pragma: no cover - only the two supported backends exist
         statement = insert(OutboxMessage).values(values)
-    return session.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: SQLAlchemy leaves rowcount at -1 for an INSERT on psycopg.
+    return session.execute(statement.returning(OutboxMessage.id)).first() is not None
 
 
 class SMTPSender:
@@ -96,6 +109,10 @@ def build_message(row: OutboxMessage, sender: str, files: list[StoredFile]) -> E
     for f in files:
         maintype, _, subtype = f.content_type.partition("/")
         message.add_attachment(f.data, maintype=maintype, subtype=subtype or "octet-stream", filename=f.filename)
+    for extra in row.inline_attachments or []:
+        maintype, _, subtype = extra["content_type"].partition("/")
+        message.add_attachment(extra["text"].encode(), maintype=maintype, subtype=subtype,
+                               filename=extra["filename"])
     return message
 
 

@@ -1,14 +1,66 @@
 """Jinja filters, the values every page needs, and the error pages."""
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from . import i18n
 from .forms import KIND_CHOICES, ROLE_CHOICES
 
+
+def _memoised(kind: str, function):
+    """A filter that computes each (value, language) once per request. A board of 200 rows
+    shows the same few labels and dates over and over; each gettext or Babel call costs."""
+    def memoised(value):
+        cache = g.setdefault("_filter_memo", {})
+        key = (kind, value, i18n.language())
+        if key not in cache:
+            cache[key] = function(value)
+        return cache[key]
+    return memoised
+
+
 def _label(choices):
     table = {choice.value: choice.label for choice in choices}
     return lambda value: str(table.get(value, value))
+
+
+STATUS_LABELS = {
+    "invited": _l("inbjuden"), "in_progress": _l("påbörjad"), "submitted": _l("inskickad"),
+    "declined": _l("avstår"), "overdue": _l("försenad"), "late": _l("sen"), "withdrawn": _l("återkallad"),
+    "draft": _l("utkast"), "open": _l("utskickad"), "closed": _l("avslutad"), "cancelled": _l("avbruten"),
+    "requested": _l("begärt"), "granted": _l("beviljat"), "refused": _l("avslaget"),
+}
+STANCE_LABELS = {
+    "approves": _l("tillstyrker"), "approves_with_comments": _l("tillstyrker med synpunkter"),
+    "rejects": _l("avstyrker"), "no_comments": _l("inga synpunkter"),
+    "abstains": _l("avstår från att yttra sig"),
+}
+ACTION_LABELS = {
+    "strategy.created": _l("Ärendet skapades"), "strategy.updated": _l("Ärendet ändrades"),
+    "draft.added": _l("Ny version av utkastet"), "round.created": _l("Remissomgången förbereddes"),
+    "round.updated": _l("Remissomgången ändrades"), "round.launched": _l("Remissen skickades ut"),
+    "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.cancelled": _l("Remissomgången avbröts"),
+    "referral.added": _l("Remissinstans lades till"), "referral.withdrawn": _l("Remissen återkallades"),
+    "extension.requested": _l("Anstånd begärdes"), "extension.granted": _l("Anstånd beviljades"),
+    "extension.refused": _l("Anstånd avslogs"),
+}
+
+
+
+
+def _lookup(table):
+    return lambda value: str(table.get(value, value or ""))
+
+
+def _days_left(n: int) -> str:
+    """'12 dagar kvar', '1 dag sen': looked up once per request and count, since a board repeats them."""
+    def text(n: int) -> str:
+        if n >= 0:
+            return ngettext("%(num)s dag kvar", "%(num)s dagar kvar", n)
+        return ngettext("%(num)s dag sen", "%(num)s dagar sen", -n)
+    return _memoised("days", text)(n)
 
 
 def _page_context():
@@ -28,8 +80,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
-        deadline=i18n.format_deadline, moment=i18n.format_moment, day=i18n.format_day,
+        deadline=_memoised("deadline", i18n.format_deadline), moment=i18n.format_moment,
+        day=_memoised("day", i18n.format_day), days_left=_days_left,
         body_kind=_label(KIND_CHOICES), role_label=_label(ROLE_CHOICES),
+        status_label=_memoised("status", _lookup(STATUS_LABELS)),
+        stance_label=_memoised("stance", _lookup(STANCE_LABELS)), action_label=_lookup(ACTION_LABELS),
     )
     app.context_processor(_page_context)
 
@@ -40,7 +95,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        limit = app.config["MAX_UPLOAD_SIZE"] // (1024 * 1024)
         return _error_page(413, _("Filen är för stor"),
                            _("Filen är större än %(mb)s MB. Välj en mindre fil och försök igen.", mb=limit))
 

@@ -4,8 +4,9 @@ They call the workflow where it exists, so a builder cannot make what the rules 
 """
 import itertools
 from datetime import date, datetime, timezone
+from pathlib import Path
 
-from remiss import accounts, bodies, strategies
+from remiss import accounts, bodies, drafts, strategies
 from remiss.models import Referral, ReferralRound, ReferralState, Role, RoundState
 
 PASSWORD = "correct horse battery"
@@ -46,8 +47,9 @@ def create_strategy(session, *, officer=None, title=None, case_reference=None):
                                       case_reference=case_reference or f"KS 2021/{n:04d}", officer=officer)
 
 
-def create_draft(session, strategy, *, data=b"PK\x03\x04 not a real docx", filename="utkast.docx"):
-    return strategies.add_draft_file(session, strategy.officer, BUILT_AT, strategy, filename=filename, data=data)
+def create_draft(session, strategy, *, text="# Inledning\nBakgrund.\n\n# Syfte och mål\nMålen.\n\n# Ansvar\nVem gör vad."):
+    """A draft version from pasted text (fast); import the Kalmar .docx where the file itself matters."""
+    return drafts.import_text(session, strategy.officer, BUILT_AT, strategy, text=text)
 
 
 def create_round(session, strategy, recipients, *, deadline=date(2021, 3, 26), state=RoundState.OPEN):
@@ -63,3 +65,32 @@ def create_round(session, strategy, recipients, *, deadline=date(2021, 3, 26), s
                              deadline=deadline, invited_at=launched))
     session.flush()
     return round_
+
+
+def create_password_link(session, user, *, purpose="invitation", now=None) -> str:
+    """A live single-use link for `user` (as mailed), returned as its path: `/password/<token>`.
+    Issued at `now`, by default the clock's now, so it has not expired."""
+    from urllib.parse import urlsplit
+
+    from remiss import clock
+
+    link = accounts.issue_password_link(session, now or clock.now(), user, purpose)
+    return urlsplit(link).path
+
+
+KALMAR_DRAFT = Path(__file__).resolve().parent.parent / "remiss" / "demo" / "kalmar-strategy-draft.docx"
+
+
+def create_docx_draft(session, strategy, *, path=KALMAR_DRAFT):
+    """A draft version imported from a real Word file (the Kalmar draft unless told), kept as uploaded."""
+    return drafts.import_docx(session, strategy.officer, BUILT_AT, strategy, filename=path.name,
+                              data=path.read_bytes())
+
+
+def create_extension_request(session, referral, secretary, *, deadline, now=BUILT_AT,
+                             reason="Nämnden sammanträder först efter sista svarsdag."):
+    """A pending anstånd request from a secretary of the referral's body (through the workflow)."""
+    from remiss import extension_requests
+
+    return extension_requests.request_extension(session, secretary, now, referral, requested_deadline=deadline,
+                                                reason=reason)

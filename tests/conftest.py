@@ -35,6 +35,26 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Without PostgreSQL (and not in CI), leave its runs out with one line saying so, instead of
+    a skip line for every test."""
+    if POSTGRES_URL or REQUIRED:
+        return
+    left_out = [item for item in items if "[postgresql" in item.nodeid]
+    if left_out:
+        items[:] = [item for item in items if "[postgresql" not in item.nodeid]
+        config.hook.pytest_deselected(items=left_out)
+        config._remiss_left_out = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left_out = getattr(config, "_remiss_left_out", 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} PostgreSQL runs left out: set REMISS_TEST_POSTGRES_URL to run them "
+            f"(REMISS_TEST_REQUIRE=1 makes a missing database or browser fail the run).", yellow=True)
+
+
 # ---------------------------------------------------------------- databases
 
 def _create_postgres_database() -> str:
@@ -78,13 +98,13 @@ def database_url(request, tmp_path_factory):
 def _migrate(url: str) -> None:
     from flask_migrate import upgrade
 
-    app = create_app(test_settings(url))
+    app = create_app(app_settings(url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
 
 
-def test_settings(url: str) -> dict:
+def app_settings(url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -113,7 +133,7 @@ def _empty_all_tables(engine) -> None:
 @pytest.fixture
 def app(database_url, request):
     """The app on the backend of this run, in an app context, with an empty database."""
-    settings = test_settings(database_url)
+    settings = app_settings(database_url)
     settings.update(getattr(request, "param", {}) or {})
     app = create_app(settings)
     with app.app_context():

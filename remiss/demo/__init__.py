@@ -3,14 +3,14 @@
 The .docx files beside this module are copies of ../shared/fixtures, so the demo
 works from a plain clone. Loading is idempotent: what exists is left as it is.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.resources import files
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import accounts, bodies, strategies
-from ..models import Body, BodyKind, Role, Strategy, User
+from .. import accounts, bodies, calendar, drafts, extension_requests, rounds, strategies
+from ..models import Body, BodyKind, ReferralRound, Role, Strategy, User
 
 DOMAIN = "demo.kalmar.example"
 # The referral went to "KI-Nämndsekreterare; KI-Bolagschefer": Kalmar's boards and companies.
@@ -62,7 +62,8 @@ def load_demo(session: Session, now: datetime, password: str) -> dict:
             session, now, f"sekreterare.{_mailbox(code)}", name=f"Sekreterare {name} (demo)",
             role=Role.SECRETARY, body_ids=[by_code[code].id], password=password,
             title="Bolagschef" if _kind == BodyKind.COMPANY else "Nämndsekreterare")
-    _ensure_strategy(session, now, logins["officer"])
+    strategy = _ensure_strategy(session, now, logins["officer"])
+    _ensure_round(session, now, strategy, logins, [by_code[code] for _n, _k, code in BODIES])
     return logins
 
 
@@ -75,5 +76,46 @@ def _ensure_strategy(session: Session, now: datetime, officer: User) -> Strategy
                         "arbetet i Kalmar kommun. Den är koncernövergripande.")
     if not strategy.drafts:
         data = files(__package__).joinpath(DRAFT_FILE).read_bytes()
-        strategies.add_draft_file(session, officer, now, strategy, filename=DRAFT_FILE, data=data)
+        drafts.import_docx(session, officer, now, strategy, filename=DRAFT_FILE, data=data)
     return strategy
+
+
+REPLY_LABEL = "Remissvar Internationell strategi"
+# The executive office's referral letter (missiv) of 2021-01-27, from ../shared/seeds/000.
+COVER_LETTER = """Utvecklingen i omvärlden inverkar på vardagen för både invånare och näringsliv i Kalmar, samtidigt har \
+externfinansiering från både EU och nationella myndigheter blivit allt viktigare för att driva utvecklingsarbete i \
+svenska kommuner.
+
+Inför EU:s kommande budgetperiod 2021–2027 finns det i kommunstyrelsens verksamhetsplan och budget 2020 ett särskilt \
+uppdrag att ta fram en strategi för internationellt arbete i Kalmar kommun. Den internationella strategin anger syfte, \
+mål, inriktning och ansvarsfördelning för det internationella arbetet. Strategin är koncernövergripande och betonar \
+vikten av att samtliga förvaltningar och bolag arbetar för en ökad användning av extern finansiering i sin \
+verksamhetsutveckling.
+
+Med anledning av ovanstående önskar kommunstyrelsens arbetsutskott nämndernas och bolagens synpunkter på förslag till \
+”Strategi för internationellt arbete och externfinansierade projekt i Kalmar kommun” enligt bifogad handling."""
+
+
+def _ensure_round(session: Session, now: datetime, strategy: Strategy, logins: dict, recipients: list[Body]) -> None:
+    """The Kalmar round, live relative to `now`: launched eight weeks ago, due in three weeks,
+    with one pending anstånd request (kultur- och fritidsnämnden wants its April meeting)."""
+    if session.scalar(select(ReferralRound.id).where(ReferralRound.strategy_id == strategy.id)) is not None:
+        return
+    officer, launched = logins["officer"], now - timedelta(weeks=8)
+    deadline = calendar.previous_business_day(calendar.local_date(now + timedelta(weeks=3), _zone()))
+    round_ = rounds.create_round(
+        session, officer, launched, strategy, draft=strategy.drafts[-1], deadline=deadline,
+        body_ids=[b.id for b in recipients], reply_label=REPLY_LABEL, cover_letter=COVER_LETTER,
+        reminder_offsets="-14,-7,-2,0,+1,+7", contact=officer)
+    rounds.launch_round(session, officer, launched, round_)
+    culture = next(r for r in round_.referrals if r.body.code == "KFN")
+    extension_requests.request_extension(
+        session, logins["KFN"], now - timedelta(days=2), culture,
+        requested_deadline=calendar.next_business_day(deadline + timedelta(weeks=2)),
+        reason="Nämnden sammanträder först efter sista svarsdag och vill behandla yttrandet på sitt sammanträde.")
+
+
+def _zone():
+    from ..invitations import zone
+
+    return zone()

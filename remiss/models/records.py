@@ -41,6 +41,8 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Files to attach, by StoredFile id, read when the mail leaves.
     attachment_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Small generated files (an .ics event): [{"filename", "content_type", "text"}].
+    inline_attachments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

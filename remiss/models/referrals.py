@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,7 +41,9 @@ class ReferralRound(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"), index=True)
+    # RESTRICT: a strategy that has been out on referral carries public records (the replies);
+    # it is never deleted along with them.
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="RESTRICT"), index=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="RESTRICT"))
     state: Mapped[str] = mapped_column(String(20), default=RoundState.DRAFT)
     deadline: Mapped[date] = mapped_column(Date)
@@ -56,6 +58,7 @@ class ReferralRound(db.Model):
 
     strategy: Mapped["Strategy"] = relationship()  # noqa: F821
     draft: Mapped["Draft"] = relationship()  # noqa: F821
+    contact: Mapped["User | None"] = relationship(foreign_keys=[contact_id])  # noqa: F821
     referrals: Mapped[list["Referral"]] = relationship(
         back_populates="round", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -77,6 +80,8 @@ class Referral(db.Model):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="RESTRICT"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=ReferralState.INVITED)
     deadline: Mapped[date] = mapped_column(Date)  # effective: moves with a granted anstånd
+    # Grows each time the deadline moves: the SEQUENCE of the referral's calendar event.
+    deadline_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

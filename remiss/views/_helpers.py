@@ -16,3 +16,8 @@ def show_workflow_error(form: FlaskForm, error: WorkflowError) -> None:
 
 def flash_done(message: str) -> None:
     flash(message, "success")
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 when a posted form is shown again with errors, so tests and tools can tell."""
+    return 422 if form.errors or form.form_errors else 200

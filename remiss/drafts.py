@@ -1,0 +1,164 @@
+"""Draft versions of a strategy: importing a Word file or pasted text, stable section keys, comparison."""
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from difflib import SequenceMatcher
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .docx_files import DOCX_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
+from .models import Draft, Section, StoredFile, Strategy, User
+
+# A renamed heading still counts as the same section when it is this similar (0–1).
+HEADING_SIMILARITY = 0.6
+# A heading rewritten beyond that is still matched when its text is nearly the same.
+TEXT_SIMILARITY = 0.85
+
+
+def import_docx(session: Session, actor: User | None, now: datetime, strategy: Strategy, *,
+                filename: str, data: bytes) -> Draft:
+    """Check and parse an uploaded .docx, then store it as the strategy's next version.
+    Raises WorkflowError (nothing stored) when the file is not a sane .docx."""
+    check_docx(data, filename, current_app.config["MAX_UPLOAD_SIZE"])
+    parsed = parse_docx(data)
+    stored = store_file(session, actor, now, filename=filename, content_type=DOCX_TYPE, data=data)
+    return _add_version(session, actor, now, strategy, parsed, file_id=stored.id)
+
+
+def import_text(session: Session, actor: User | None, now: datetime, strategy: Strategy, *, text: str,
+                title: str = "") -> Draft:
+    """Store pasted text ('#'-style headings) as the strategy's next version."""
+    parsed = parse_text(text)
+    parsed.title = title or parsed.title
+    return _add_version(session, actor, now, strategy, parsed, source_text=text)
+
+
+def store_file(session: Session, actor: User | None, now: datetime, *, filename: str, content_type: str,
+               data: bytes) -> StoredFile:
+    import hashlib
+
+    stored = StoredFile(filename=_safe_filename(filename), content_type=content_type, size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), data=data,
+                        uploaded_by_id=actor.id if actor else None, uploaded_at=now)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def _safe_filename(filename: str) -> str:
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "dokument"
+
+
+def _add_version(session: Session, actor: User | None, now: datetime, strategy: Strategy, parsed: ParsedDraft,
+                 *, file_id: int | None = None, source_text: str = "") -> Draft:
+    previous = latest_draft(session, strategy)
+    keys = assign_keys(previous.sections if previous else [], parsed)
+    draft = Draft(strategy=strategy, version=(previous.version + 1) if previous else 1,
+                  title=(parsed.title or strategy.title)[:300], file_id=file_id, source_text=source_text,
+                  created_by_id=actor.id if actor else None, created_at=now)
+    draft.sections = [
+        Section(position=i, key=key, level=p.level, number=p.number, heading=p.heading[:500], text=p.text)
+        for i, (p, key) in enumerate(zip(parsed.sections, keys))
+    ]
+    session.add(draft)
+    session.flush()
+    audit.record(session, actor, now, "draft.added", draft, after=f"version {draft.version}",
+                 strategy_id=strategy.id, sections=len(draft.sections))
+    return draft
+
+
+def latest_draft(session: Session, strategy: Strategy) -> Draft | None:
+    return session.scalar(select(Draft).where(Draft.strategy_id == strategy.id).order_by(Draft.version.desc())
+                          .limit(1))
+
+
+# ------------------------------------------------------------------ stable keys
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:50] or "avsnitt"
+
+
+def assign_keys(previous: list[Section], parsed: ParsedDraft) -> list[str]:
+    """A key per parsed section: the key of the previous version's section it continues, else a new one.
+
+    Same heading first; then, greedily by similarity, a renamed heading (similar wording)
+    or a rewritten heading over nearly the same text.
+    """
+    keys: list[str | None] = [None] * len(parsed.sections)
+    unused = {s.key: s for s in previous}
+    for i, p in enumerate(parsed.sections):
+        match = next((s for s in unused.values() if _normal(s.heading) == _normal(p.heading)), None)
+        if match:
+            keys[i] = match.key
+            del unused[match.key]
+    candidates = []
+    for i, p in enumerate(parsed.sections):
+        if keys[i] is None:
+            for s in unused.values():
+                heading = SequenceMatcher(None, _normal(s.heading), _normal(p.heading)).ratio()
+                text = SequenceMatcher(None, s.text, p.text).ratio() if s.text and p.text else 0.0
+                if heading >= HEADING_SIMILARITY or text >= TEXT_SIMILARITY:
+                    candidates.append((heading + text, i, s.key))
+    for _score, i, key in sorted(candidates, reverse=True):
+        if keys[i] is None and key in unused:
+            keys[i] = key
+            del unused[key]
+    taken = {s.key for s in previous} | {k for k in keys if k}
+    for i, p in enumerate(parsed.sections):
+        if keys[i] is None:
+            keys[i] = _fresh_key(_slug(p.heading), taken)
+            taken.add(keys[i])
+    return keys
+
+
+def _fresh_key(base: str, taken: set[str]) -> str:
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+# ------------------------------------------------------------------ comparison
+
+@dataclass(frozen=True)
+class SectionChange:
+    kind: str  # added, removed, renamed, changed, unchanged
+    old: Section | None
+    new: Section | None
+    text_changed: bool = False
+
+
+def compare_drafts(old: Draft, new: Draft) -> list[SectionChange]:
+    """What happened to each section between two versions, in the new version's order
+    (removed sections where they stood)."""
+    old_by_key = {s.key: s for s in old.sections}
+    new_keys = {s.key for s in new.sections}
+    changes, removed_after = [], {}
+    last_kept = None
+    for s in old.sections:
+        if s.key not in new_keys:
+            removed_after.setdefault(last_kept, []).append(SectionChange("removed", s, None))
+        else:
+            last_kept = s.key
+    changes.extend(removed_after.get(None, []))
+    for s in new.sections:
+        before = old_by_key.get(s.key)
+        if before is None:
+            changes.append(SectionChange("added", None, s, True))
+        else:
+            text_changed = before.text != s.text
+            kind = "renamed" if before.heading != s.heading else "changed" if text_changed else "unchanged"
+            changes.append(SectionChange(kind, before, s, text_changed))
+        changes.extend(removed_after.get(s.key, []))
+    return changes

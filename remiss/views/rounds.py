@@ -1,0 +1,309 @@
+"""Referral rounds as the officer runs them: prepare, review, launch, the status board, changes after launch."""
+import csv
+import io
+
+from flask import (Blueprint, Response as HTTPResponse, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from .. import bodies as body_register, board, clock, extension_requests, rounds
+from ..access import get_referral_for_officer, get_round, get_strategy
+from ..calendar import deadline_warnings, local_date
+from ..errors import WorkflowError
+from ..extensions import db
+from ..forms import AddBodyForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RoundForm, record_id
+from ..invitations import zone
+from ..models import AuditEvent, Body, BodyKind, ReferralRound, Role, RoundState, User
+from ..security import roles_required
+from ..templating import STANCE_LABELS, STATUS_LABELS
+from ._helpers import flash_done, form_status, show_workflow_error
+
+bp = Blueprint("rounds", __name__)
+
+
+@bp.before_request
+@roles_required(Role.OFFICER, Role.ADMIN)
+def _officers_only():
+    return None
+
+
+QUICK_PICKS = {"boards": (BodyKind.BOARD,), "companies": (BodyKind.COMPANY,)}
+
+
+def _round_form(strategy, round_=None) -> RoundForm:
+    form = RoundForm(obj=round_)
+    form.draft.choices = [SelectChoice(d.id, _("Version %(n)s – %(title)s", n=d.version, title=d.title))
+                          for d in reversed(strategy.drafts)]
+    everyone = body_register.list_bodies(db.session, active_only=True)
+    form.bodies.choices = [SelectChoice(b.id, b.name) for b in everyone]
+    officers = db.session.scalars(select(User).where(User.role.in_([Role.OFFICER, Role.ADMIN]),
+                                                     User.active.is_(True))).all()
+    form.contact.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in officers]
+    if not form.is_submitted():
+        if round_ is not None:
+            form.bodies.data = [r.body_id for r in round_.referrals]
+            form.draft.data, form.contact.data = round_.draft_id, round_.contact_id
+        else:
+            form.deadline.data = rounds.default_deadline(clock.now())
+            form.reminder_offsets.data = current_app.config["DEFAULT_REMINDER_OFFSETS"]
+            form.contact.data = strategy.officer_id
+            form.reply_label.data = f"Remissvar {strategy.title}"  # bodies mark replies with it: Swedish
+    pick = request.form.get("quick_pick")
+    if pick in QUICK_PICKS:
+        chosen = {b.id for b in everyone if b.kind in QUICK_PICKS[pick]}
+        form.bodies.data = sorted(set(form.bodies.data or []) | chosen)
+    elif pick and pick.startswith("round-"):
+        earlier = db.session.get(ReferralRound, record_id(pick.removeprefix("round-")))
+        if earlier is not None:
+            form.bodies.data = sorted(set(form.bodies.data or []) | {r.body_id for r in earlier.referrals})
+    return form
+
+
+def _round_fields(form: RoundForm, strategy) -> dict:
+    draft = next((d for d in strategy.drafts if d.id == form.draft.data), None)
+    contact = db.session.get(User, form.contact.data or 0)
+    if draft is None:
+        raise WorkflowError(_("Välj en version av utkastet."), "draft")
+    if contact is None or not contact.has_role(Role.OFFICER, Role.ADMIN):
+        raise WorkflowError(_("Välj en kontaktperson."), "contact")
+    return dict(draft=draft, deadline=form.deadline.data, body_ids=form.bodies.data or [],
+                reply_label=form.reply_label.data, cover_letter=form.cover_letter.data,
+                reminder_offsets=form.reminder_offsets.data, contact=contact)
+
+
+def _render_round_form(form, strategy, round_=None):
+    warnings = []
+    if form.deadline.data:
+        warnings = deadline_warnings(local_date(clock.now(), zone()), form.deadline.data,
+                                     current_app.config["REFERRAL_MIN_WEEKS"])
+    earlier = [r for r in db.session.scalars(select(ReferralRound).where(ReferralRound.state != RoundState.DRAFT)
+                                             .order_by(ReferralRound.created_at.desc()).limit(10))]
+    return render_template("rounds/form.html", form=form, strategy=strategy, round=round_, warnings=warnings,
+                           earlier_rounds=earlier), form_status(form)
+
+
+@bp.route("/strategies/<int:strategy_id>/rounds/new", methods=["GET", "POST"])
+def new_round(strategy_id: int):
+    strategy = get_strategy(strategy_id, current_user)
+    if not strategy.drafts:
+        flash_done(_("Lägg först till ett utkast; remissen skickar ut en version av det."))
+        return redirect(url_for("strategies.new_draft", strategy_id=strategy.id))
+    form = _round_form(strategy)
+    if not request.form.get("quick_pick") and form.validate_on_submit():
+        try:
+            round_ = rounds.create_round(db.session, current_user, clock.now(), strategy,
+                                         **_round_fields(form, strategy))
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return _render_round_form(form, strategy)
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+def edit_round(round_id: int):
+    round_ = get_round(round_id, current_user)
+    try:
+        rounds.check_editable(round_)
+    except WorkflowError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("rounds.show", round_id=round_.id))
+    strategy = round_.strategy
+    form = _round_form(strategy, round_)
+    if not request.form.get("quick_pick") and form.validate_on_submit():
+        try:
+            rounds.update_round(db.session, current_user, clock.now(), round_, **_round_fields(form, strategy))
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return _render_round_form(form, strategy, round_)
+
+
+def _board_context(round_):
+    now = clock.now()
+    rows = board.board_rows(db.session, round_, now, zone())
+    status_filter = request.args.get("status", "")
+    shown = [row for row in rows if not status_filter or row.status == status_filter]
+    return dict(round=round_, rows=shown, all_rows=rows, counts=board.counts(rows), status_filter=status_filter,
+                statuses=board.STATUSES,
+                warnings=deadline_warnings(local_date(round_.launched_at or now, zone()), round_.deadline,
+                                           current_app.config["REFERRAL_MIN_WEEKS"]))
+
+
+@bp.route("/rounds/<int:round_id>")
+def show(round_id: int):
+    round_ = get_round(round_id, current_user)
+    return render_template("rounds/show.html", **_board_context(round_), launch_form=ReasonForm(),
+                           add_form=_add_body_form(round_), move_form=MoveDeadlineForm())
+
+
+@bp.route("/rounds/<int:round_id>/board.csv")
+def board_csv(round_id: int):
+    round_ = get_round(round_id, current_user)
+    rows = board.board_rows(db.session, round_, clock.now(), zone())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd",
+                     "senaste påminnelse", "ställningstagande", "deras diarienummer"])
+    for row in rows:
+        writer.writerow([_csv_safe(row.body.name), row.body.code, STATUS_LABELS[row.status], row.deadline.isoformat(),
+                         row.days_left, STATUS_LABELS[row.extension.state] if row.extension else "",
+                         row.last_reminder.isoformat() if row.last_reminder else "",
+                         STANCE_LABELS.get(row.response.stance, "") if row.response and row.answered else "",
+                         _csv_safe(row.response.case_reference) if row.response and row.answered else ""])
+    filename = f"status-{round_.strategy.case_reference.replace(' ', '-').replace('/', '-')}.csv"
+    # A byte-order mark so Excel opens the Swedish letters as UTF-8.
+    return HTTPResponse("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _csv_safe(value: str) -> str:
+    """Keep a spreadsheet from reading a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.route("/rounds/<int:round_id>/launch", methods=["POST"])
+def launch(round_id: int):
+    round_ = get_round(round_id, current_user)
+    return _act(round_, lambda: rounds.launch_round(db.session, current_user, clock.now(), round_),
+                ngettext("Remissen är utskickad till %(num)s remissinstans.",
+                         "Remissen är utskickad till %(num)s remissinstanser.", len(round_.referrals)))
+
+
+def _act(round_, action, done_message, form=None):
+    """Run one change on a round from a POST, then back to the round's page with the result."""
+    from flask_wtf import FlaskForm
+
+    form = form or FlaskForm()
+    if form.validate_on_submit():
+        try:
+            action()
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(done_message)
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return _render_action_errors(round_, form)
+
+
+def _render_action_errors(round_, form):
+    forms = dict(launch_form=ReasonForm(), add_form=_add_body_form(round_), move_form=MoveDeadlineForm())
+    forms[{AddBodyForm: "add_form", MoveDeadlineForm: "move_form"}.get(type(form), "launch_form")] = form
+    if type(form) is AddBodyForm:
+        forms["add_form"].body.choices = _add_body_form(round_).body.choices
+    return render_template("rounds/show.html", **_board_context(round_), **forms,
+                           action_errors=[*form.form_errors, *[e for f in form for e in f.errors]]), 422
+
+
+def _add_body_form(round_) -> AddBodyForm:
+    form = AddBodyForm()
+    absent = body_register.list_bodies(db.session, active_only=True, not_in_round=round_.id)
+    form.body.choices = [SelectChoice(b.id, b.name) for b in absent]
+    return form
+
+
+@bp.route("/rounds/<int:round_id>/bodies", methods=["POST"])
+def add_body(round_id: int):
+    round_ = get_round(round_id, current_user)
+    form = _add_body_form(round_)
+    body = db.session.get(Body, form.body.data or 0) if form.is_submitted() else None
+    if form.is_submitted() and body is None:
+        form.body.errors = [_("Välj en remissinstans.")]
+    return _act(round_, lambda: rounds.add_body(db.session, current_user, clock.now(), round_, body,
+                                                form.deadline.data),
+                _("%(name)s har fått remissen.", name=body.name if body else ""), form)
+
+
+@bp.route("/rounds/<int:round_id>/deadline", methods=["POST"])
+def move_deadline(round_id: int):
+    round_ = get_round(round_id, current_user)
+    form = MoveDeadlineForm()
+    return _act(round_, lambda: rounds.move_deadline(db.session, current_user, clock.now(), round_,
+                                                     form.deadline.data, form.reason.data or ""),
+                _("Sista svarsdag är flyttad och remissinstanserna har fått besked."), form)
+
+
+@bp.route("/rounds/<int:round_id>/cancel", methods=["GET", "POST"])
+def cancel(round_id: int):
+    round_ = get_round(round_id, current_user)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            rounds.cancel_round(db.session, current_user, clock.now(), round_, form.reason.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(_("Remissomgången är avbruten."))
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return render_template("rounds/reason.html", form=form, round=round_, referral=None,
+                           heading=_("Avbryt remissomgången"), submit_label=_("Avbryt remissomgången")), \
+        form_status(form)
+
+
+@bp.route("/referrals/<int:referral_id>/withdraw", methods=["GET", "POST"])
+def withdraw(referral_id: int):
+    referral = get_referral_for_officer(referral_id, current_user)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            rounds.withdraw_referral(db.session, current_user, clock.now(), referral, form.reason.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(_("Remissen till %(name)s är återkallad.", name=referral.body.name))
+            return redirect(url_for("rounds.show", round_id=referral.round_id))
+    return render_template("rounds/reason.html", form=form, round=referral.round, referral=referral,
+                           heading=_("Återkalla remissen till %(name)s", name=referral.body.name),
+                           submit_label=_("Återkalla remissen")), form_status(form)
+
+
+@bp.route("/referrals/<int:referral_id>/extension-decision", methods=["GET", "POST"])
+def decide_extension(referral_id: int):
+    """Grant or refuse a pending anstånd request, or grant one unasked."""
+    referral = get_referral_for_officer(referral_id, current_user)
+    pending = extension_requests.pending_request(db.session, referral)
+    form = ExtensionDecisionForm() if pending else GrantForm()
+    if pending and not form.is_submitted():
+        form.decision.data, form.deadline.data = "grant", pending.requested_deadline
+    if form.validate_on_submit():
+        try:
+            if pending and form.decision.data == "refuse":
+                extension_requests.refuse_extension(db.session, current_user, clock.now(), pending,
+                                                    reason=form.reason.data or "")
+            else:
+                extension_requests.grant_extension(db.session, current_user, clock.now(), referral,
+                                                   deadline=form.deadline.data, reason=form.reason.data or "",
+                                                   request=pending)
+        except WorkflowError as error:
+            db.session.rollback()
+            show_workflow_error(form, error)
+        else:
+            db.session.commit()
+            flash_done(_("Beslutet om anstånd för %(name)s är sparat och skickat.", name=referral.body.name))
+            return redirect(url_for("rounds.show", round_id=referral.round_id))
+    return render_template("rounds/extension.html", form=form, referral=referral, pending=pending), \
+        form_status(form)
+
+
+@bp.route("/rounds/<int:round_id>/history")
+def history(round_id: int):
+    round_ = get_round(round_id, current_user)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.round_id == round_.id)
+                                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events})))}
+    return render_template("rounds/history.html", round=round_, events=events, actors=actors)
