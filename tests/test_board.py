@@ -1,0 +1,340 @@
+"""The officer's status board of a round (a row per body, counts, filters, CSV) and start page, and the
+promise that the board reads a fixed number of queries however many bodies the round has."""
+import csv
+import io
+import re
+from datetime import date, datetime, timedelta, timezone
+from html import unescape
+from types import SimpleNamespace
+
+import pytest
+
+from remiss import extension_requests, rounds
+from remiss.models import (
+    ExtensionRequest, ExtensionState, OutboxMessage, OutboxState, ReferralState, Response, RoundState, Stance,
+)
+
+from . import builders
+
+NOW = datetime(2021, 1, 27, 9, 0, tzinfo=timezone.utc)  # the frozen clock's default
+
+
+def answer(session, referral, *, stance, case_reference="", late=False, state=ReferralState.SUBMITTED):
+    """A reply as the responses workflow will leave it (that workflow does not exist yet)."""
+    answered = state in (ReferralState.SUBMITTED, ReferralState.DECLINED)
+    session.add(Response(referral_id=referral.id, stance=stance, case_reference=case_reference, late=late,
+                         updated_at=NOW, submitted_at=NOW if answered else None))
+    referral.state = state
+    referral.answered_at = NOW if answered else None
+    session.flush()
+
+
+def sent_reminder(session, referral, at: datetime, *, state=OutboxState.SENT):
+    session.add(OutboxMessage(key=f"reminder:{referral.id}:{at.isoformat()}", kind="reminder",
+                              to_address=referral.body.mailbox, subject="Påminnelse", body_text="Påminnelse",
+                              referral_id=referral.id, state=state, created_at=at, next_attempt_at=at,
+                              sent_at=at if state == OutboxState.SENT else None))
+    session.flush()
+
+
+@pytest.fixture
+def kalmar(session, frozen_clock):
+    """A round due 26 March to six bodies, one in each state the board knows before the deadline."""
+    officer = builders.create_officer(session, name="Stina Strateg", email="stina.strateg@kommun.example")
+    strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
+                                        case_reference="KS 2020/0946")
+    names = [("Socialnämnden", "board"), ("Miljönämnden", "board"), ("Kultur- och fritidsnämnden", "board"),
+             ("Kalmarhem AB", "company"), ("Kalmar Vatten AB", "company"), ("Överförmyndarnämnden", "board")]
+    found = [builders.create_body(session, name=name, kind=kind) for name, kind in names]
+    sara = builders.create_secretary(session, found[0], email="sara@kommun.example")
+    round_ = builders.create_round(session, strategy, found)
+    by_name = {r.body.name: r for r in round_.referrals}
+    answer(session, by_name["Miljönämnden"], stance=Stance.REJECTS, case_reference="MN 2021/5",
+           state=ReferralState.IN_PROGRESS)
+    answer(session, by_name["Kultur- och fritidsnämnden"], stance=Stance.APPROVES_WITH_COMMENTS,
+           case_reference="KFN 2021/12")
+    answer(session, by_name["Kalmarhem AB"], stance=Stance.ABSTAINS, state=ReferralState.DECLINED)
+    answer(session, by_name["Kalmar Vatten AB"], stance=Stance.REJECTS, case_reference="KVAB 2021/3", late=True)
+    rounds.withdraw_referral(session, officer, NOW, by_name["Överförmyndarnämnden"], "Fel mottagare.")
+    session.commit()
+    return SimpleNamespace(officer=officer, strategy=strategy, round=round_, sara=sara, **{
+        "social": by_name["Socialnämnden"], "environment": by_name["Miljönämnden"],
+        "culture": by_name["Kultur- och fritidsnämnden"], "housing": by_name["Kalmarhem AB"],
+        "water": by_name["Kalmar Vatten AB"], "guardians": by_name["Överförmyndarnämnden"]})
+
+
+def board(html: str) -> dict[str, SimpleNamespace]:
+    """The board's rows by body name, in page order: the status code and the row's visible text."""
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        name = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if name:
+            status = re.search(r'class="status status--(\w+)"', row).group(1)
+            text = " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+            rows[unescape(name.group(1)).strip()] = SimpleNamespace(status=status, text=text)
+    return rows
+
+
+def show_board(client, kalmar, query=""):
+    page = client.get(f"/rounds/{kalmar.round.id}{query}")
+    assert page.status_code == 200
+    return page
+
+
+# ---------------------------------------------------------------- the board
+
+def test_the_board_shows_a_row_per_body_with_its_state_deadline_and_days_left(client, kalmar):
+    client.sign_in(kalmar.officer.email)
+
+    rows = board(show_board(client, kalmar).text)
+
+    assert list(rows) == ["Kalmar Vatten AB", "Kalmarhem AB", "Kultur- och fritidsnämnden", "Miljönämnden",
+                          "Socialnämnden", "Överförmyndarnämnden"], "Swedish order: Ö last"
+    assert {name: row.status for name, row in rows.items()} == {
+        "Socialnämnden": "invited", "Miljönämnden": "in_progress", "Kultur- och fritidsnämnden": "submitted",
+        "Kalmarhem AB": "declined", "Kalmar Vatten AB": "late", "Överförmyndarnämnden": "withdrawn"}
+    assert "inbjuden" in rows["Socialnämnden"].text and "påbörjad" in rows["Miljönämnden"].text
+    assert "inskickad" in rows["Kultur- och fritidsnämnden"].text and "avstår" in rows["Kalmarhem AB"].text
+    assert " sen " in f" {rows['Kalmar Vatten AB'].text} " and "återkallad" in rows["Överförmyndarnämnden"].text
+    assert "26 mars 2021" in rows["Socialnämnden"].text and "58 dagar kvar" in rows["Socialnämnden"].text
+
+
+def test_the_board_shows_the_stance_and_case_reference_once_answered_and_not_before(client, kalmar):
+    client.sign_in(kalmar.officer.email)
+
+    rows = board(show_board(client, kalmar).text)
+
+    assert "tillstyrker med synpunkter" in rows["Kultur- och fritidsnämnden"].text
+    assert "KFN 2021/12" in rows["Kultur- och fritidsnämnden"].text
+    assert "avstår från att yttra sig" in rows["Kalmarhem AB"].text
+    assert "avstyrker" in rows["Kalmar Vatten AB"].text and "KVAB 2021/3" in rows["Kalmar Vatten AB"].text
+    assert "avstyrker" not in rows["Miljönämnden"].text and "MN 2021/5" not in rows["Miljönämnden"].text
+    assert "dagar kvar" not in rows["Kultur- och fritidsnämnden"].text, "an answered body has no countdown"
+
+
+def test_the_board_counts_answers_and_shows_the_progress(client, kalmar):
+    client.sign_in(kalmar.officer.email)
+
+    page = show_board(client, kalmar).text
+
+    assert "3 av 5 har svarat." in page, "declined and late count as answered; withdrawn not at all"
+    assert re.search(r'<progress[^>]*max="5" value="3"', page)
+    assert "försenade" not in page
+
+
+def test_an_unanswered_body_becomes_overdue_once_the_deadline_day_has_ended(client, kalmar, frozen_clock):
+    client.sign_in(kalmar.officer.email)
+
+    frozen_clock.set(datetime(2021, 3, 26, 22, 58, tzinfo=timezone.utc))  # 23.58 in Kalmar
+    before = board(show_board(client, kalmar).text)
+    frozen_clock.set(datetime(2021, 3, 26, 23, 0, 30, tzinfo=timezone.utc))  # just after midnight
+    page = show_board(client, kalmar).text
+    after = board(page)
+
+    assert before["Socialnämnden"].status == "invited" and "0 dagar kvar" in before["Socialnämnden"].text
+    assert after["Socialnämnden"].status == "overdue" and "försenad" in after["Socialnämnden"].text
+    assert after["Miljönämnden"].status == "overdue"
+    assert after["Kultur- och fritidsnämnden"].status == "submitted"
+    assert after["Kalmarhem AB"].status == "declined"
+    assert after["Överförmyndarnämnden"].status == "withdrawn"
+    assert "2 försenade." in page
+    frozen_clock.set(datetime(2021, 3, 31, 9, tzinfo=timezone.utc))
+    assert "5 dagar sen" in board(show_board(client, kalmar).text)["Socialnämnden"].text
+
+
+def test_a_late_submission_shows_as_late_and_counts_as_answered(client, kalmar, session):
+    answer(session, kalmar.social, stance=Stance.APPROVES, case_reference="SN 2021/77", late=True)
+    session.commit()
+    client.sign_in(kalmar.officer.email)
+
+    page = show_board(client, kalmar, "?status=late").text
+
+    assert list(board(page)) == ["Kalmar Vatten AB", "Socialnämnden"]
+    assert "tillstyrker" in board(page)["Socialnämnden"].text
+    assert "4 av 5 har svarat." in page
+
+
+@pytest.mark.parametrize("status, shown", [
+    ("overdue", ["Miljönämnden", "Socialnämnden"]),
+    ("submitted", ["Kultur- och fritidsnämnden"]),
+    ("declined", ["Kalmarhem AB"]),
+    ("withdrawn", ["Överförmyndarnämnden"]),
+    ("", ["Kalmar Vatten AB", "Kalmarhem AB", "Kultur- och fritidsnämnden", "Miljönämnden", "Socialnämnden",
+          "Överförmyndarnämnden"]),
+])
+def test_the_board_filters_by_status(client, kalmar, frozen_clock, status, shown):
+    frozen_clock.set(datetime(2021, 3, 29, 9, tzinfo=timezone.utc))
+    client.sign_in(kalmar.officer.email)
+
+    page = show_board(client, kalmar, f"?status={status}").text
+
+    assert list(board(page)) == shown
+    assert "3 av 5 har svarat." in page, "the counts are for the whole round, whatever the filter"
+    if status:
+        assert f'<option value="{status}" selected>' in page
+
+
+def test_the_board_shows_anstand_and_the_last_reminder_sent(client, kalmar, session):
+    builders.create_extension_request(session, kalmar.social, kalmar.sara, deadline=date(2021, 4, 16))
+    sent_reminder(session, kalmar.social, datetime(2021, 3, 5, 7, 0, tzinfo=timezone.utc))
+    sent_reminder(session, kalmar.social, datetime(2021, 3, 12, 7, 0, tzinfo=timezone.utc))
+    sent_reminder(session, kalmar.social, datetime(2021, 3, 19, 7, 0, tzinfo=timezone.utc),
+                  state=OutboxState.PENDING)
+    session.commit()
+    client.sign_in(kalmar.officer.email)
+
+    rows = board(show_board(client, kalmar).text)
+
+    assert "begärt (16 april 2021)" in rows["Socialnämnden"].text
+    assert "fredag 12 mars 2021 kl. 08.00" in rows["Socialnämnden"].text
+    assert "19 mars" not in rows["Socialnämnden"].text, "a reminder not yet sent is not the last one"
+    assert "kl." not in rows["Miljönämnden"].text
+
+
+# ---------------------------------------------------------------- CSV export
+
+def read_csv(response) -> list[list[str]]:
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff"), "a byte-order mark, so Excel reads UTF-8"
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+
+
+def test_the_board_exports_as_csv_for_a_spreadsheet(client, kalmar):
+    client.sign_in(kalmar.officer.email)
+
+    response = client.get(f"/rounds/{kalmar.round.id}/board.csv")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "status-KS-2020-0946.csv" in response.headers["Content-Disposition"]
+    header, *rows = read_csv(response)
+    assert header == ["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd",
+                      "senaste påminnelse", "ställningstagande", "deras diarienummer"]
+    by_name = {row[0]: row for row in rows}
+    assert len(rows) == 6
+    assert by_name["Kultur- och fritidsnämnden"][2:] == ["inskickad", "2021-03-26", "58", "", "",
+                                                         "tillstyrker med synpunkter", "KFN 2021/12"]
+    assert by_name["Kalmar Vatten AB"][2] == "sen"
+    assert by_name["Kalmarhem AB"][2] == "avstår"
+    assert by_name["Överförmyndarnämnden"][2] == "återkallad"
+    assert by_name["Miljönämnden"][2] == "påbörjad" and by_name["Miljönämnden"][8] == ""
+
+
+def test_the_csv_neutralises_a_cell_a_spreadsheet_would_read_as_a_formula(client, kalmar, session):
+    sneaky = builders.create_body(session, name='=HYPERLINK("http://evil.example","Klicka")', code="EVIL")
+    referral = rounds.add_body(session, kalmar.officer, NOW, kalmar.round, sneaky)
+    answer(session, referral, stance=Stance.APPROVES, case_reference="@SUM(1+1)")
+    session.commit()
+    client.sign_in(kalmar.officer.email)
+
+    rows = read_csv(client.get(f"/rounds/{kalmar.round.id}/board.csv"))
+
+    (row,) = [r for r in rows if "HYPERLINK" in r[0]]
+    assert row[0] == '\'=HYPERLINK("http://evil.example","Klicka")'
+    assert row[8] == "'@SUM(1+1)"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r if not cell[:1].isdigit())
+
+
+# ---------------------------------------------------------------- a fixed number of queries
+
+def round_with(session, officer, n: int):
+    """A round to `n` new bodies in a mix of states: pending anstånd, answered, reminded, withdrawn."""
+    strategy = builders.create_strategy(session, officer=officer)
+    recipients = [builders.create_body(session) for _ in range(n)]
+    round_ = builders.create_round(session, strategy, recipients)
+    for i, referral in enumerate(round_.referrals):
+        if i % 5 == 0:
+            session.add(ExtensionRequest(referral_id=referral.id, state=ExtensionState.REQUESTED, reason="Tid.",
+                                         requested_deadline=date(2021, 4, 16), requested_at=NOW))
+        elif i % 5 == 1:
+            answer(session, referral, stance=Stance.APPROVES, case_reference=f"D {i}")
+        elif i % 5 == 2:
+            sent_reminder(session, referral, NOW + timedelta(days=i))
+        elif i % 5 == 3:
+            referral.state = ReferralState.WITHDRAWN
+    session.commit()
+    return round_
+
+
+@pytest.mark.parametrize("page", ["", "/board.csv"], ids=["board", "csv"])
+def test_the_board_runs_the_same_number_of_queries_for_5_and_for_200_bodies(client, session, count_queries,
+                                                                             frozen_clock, page):
+    officer = builders.create_officer(session)
+    small, large = round_with(session, officer, 5), round_with(session, officer, 200)
+    client.sign_in(officer.email)
+    counts = {}
+    for round_ in (small, large):
+        assert client.get(f"/rounds/{round_.id}{page}").status_code == 200  # warm up
+        with count_queries() as counted:
+            response = client.get(f"/rounds/{round_.id}{page}")
+        assert response.status_code == 200
+        counts[len(round_.referrals)] = counted.count
+
+    assert counts[5] == counts[200], counts
+    assert counts[5] <= 15, counts
+
+
+def test_the_board_of_200_bodies_shows_all_of_them(client, session, frozen_clock):
+    officer = builders.create_officer(session)
+    round_ = round_with(session, officer, 200)
+    client.sign_in(officer.email)
+
+    page = client.get(f"/rounds/{round_.id}").text
+
+    assert len(board(page)) == 200
+    assert "40 av 160 har svarat." in page
+
+
+# ---------------------------------------------------------------- the officer's start page
+
+def start_page_row(html: str, round_id: int) -> list[str]:
+    """The cells of the start page's row for one round, as text."""
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if f'href="/rounds/{round_id}"' in r)
+    return [" ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+            for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+
+
+def test_the_officers_start_page_lists_open_rounds_with_progress_deadlines_and_pending_anstand(
+        client, kalmar, session):
+    request = builders.create_extension_request(session, kalmar.social, kalmar.sara, deadline=date(2021, 4, 16))
+    prepared = builders.create_round(session, builders.create_strategy(session, officer=kalmar.officer,
+                                                                       case_reference="KS 2021/0099"),
+                                     [kalmar.social.body], state=RoundState.DRAFT)
+    session.commit()
+    client.sign_in(kalmar.officer.email)
+
+    page = client.get("/").text
+
+    label, progress, overdue, pending, nearest = start_page_row(page, kalmar.round.id)
+    assert "KS 2020/0946" in label and kalmar.round.reply_label in label
+    assert progress == "3/5"
+    assert re.search(r'<progress[^>]*max="5" value="3"', page)
+    assert (overdue, pending) == ("0", "1")
+    assert nearest == "26 mars 2021"
+    assert f'href="/rounds/{prepared.id}"' not in page, "a round not yet sent is not under way"
+    assert f'href="/referrals/{request.referral_id}/extension-decision">Socialnämnden</a>' in page
+    assert "till 16 april 2021" in page
+
+
+def test_the_start_page_counts_overdue_bodies_and_the_next_deadline_after_an_anstand(
+        client, kalmar, session, frozen_clock):
+    extension_requests.grant_extension(session, kalmar.officer, NOW, kalmar.environment, deadline=date(2021, 4, 9))
+    session.commit()
+    frozen_clock.set(datetime(2021, 3, 29, 9, tzinfo=timezone.utc))
+    client.sign_in(kalmar.officer.email)
+
+    _label, progress, overdue, pending, nearest = start_page_row(client.get("/").text, kalmar.round.id)
+
+    assert (progress, overdue, pending) == ("3/5", "1", "0")
+    assert nearest == "9 april 2021"
+
+
+def test_a_secretary_has_no_officers_overview_on_the_start_page(client, kalmar):
+    client.sign_in(kalmar.sara.email)
+
+    page = client.get("/").text
+
+    assert f'href="/rounds/{kalmar.round.id}"' not in page
+    assert "Pågående remisser" not in page
+    assert f'href="/referrals/{kalmar.social.id}"' in page
