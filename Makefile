@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d remiss/translations
+	$(BIN)/pybabel compile -d remiss/translations
 
 # Refresh the catalogue after changing texts in code or templates; then translate the new English entries.
 extract-messages: $(VENV)/.installed

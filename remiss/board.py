@@ -20,48 +20,57 @@ from .models import (
 STATUSES = ("invited", "in_progress", "submitted", "declined", "overdue", "late", "withdrawn")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoardRow:
-    referral: Referral
-    body: Body
-    response: Response | None
+    """One body on the board, as plain values: a board of 200 rows builds no ORM objects."""
+
+    referral_id: int
+    body_name: str
+    body_code: str
     status: str
     deadline: date
     days_left: int
-    extension: ExtensionRequest | None  # the latest request, whatever its state
+    extension_state: str | None  # the latest request's, whatever its state
+    extension_requested: date | None
     last_reminder: datetime | None
+    stance: str | None  # only once answered
+    case_reference: str  # theirs, only once answered
 
     @property
     def answered(self) -> bool:
         return self.status in ("submitted", "declined", "late")
 
 
-def referral_status(referral: Referral, response: Response | None, now: datetime, zone: ZoneInfo) -> str:
-    if referral.state == ReferralState.WITHDRAWN:
-        return "withdrawn"
-    if referral.state == ReferralState.SUBMITTED:
-        return "late" if response is not None and response.late else "submitted"
-    if referral.state == ReferralState.DECLINED:
-        return "declined"
-    if referral.round.state == RoundState.OPEN and now > calendar.deadline_instant(referral.deadline, zone):
+def status_of(state: str, late: bool, deadline: date, round_open: bool, now: datetime, zone: ZoneInfo) -> str:
+    """The state a board shows: the stored one, or overdue / late derived from the clock."""
+    if state == ReferralState.SUBMITTED:
+        return "late" if late else "submitted"
+    if state in (ReferralState.DECLINED, ReferralState.WITHDRAWN):
+        return state
+    if round_open and now > calendar.deadline_instant(deadline, zone):
         return "overdue"
-    return referral.state
+    return state
+
+
+def referral_status(referral: Referral, response: Response | None, now: datetime, zone: ZoneInfo) -> str:
+    return status_of(referral.state, bool(response and response.late), referral.deadline,
+                     referral.round.state == RoundState.OPEN, now, zone)
 
 
 def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[BoardRow]:
     """Every referral of the round with what the board shows; three queries whatever the size."""
     found = session.execute(
-        select(Referral, Body, Response)
+        select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code,
+               Response.late, Response.stance, Response.case_reference)
         .join(Body, Body.id == Referral.body_id)
         .outerjoin(Response, Response.referral_id == Referral.id)
         .where(Referral.round_id == round_.id)
     ).all()
-    extensions: dict[int, ExtensionRequest] = {}
-    for request in session.scalars(
-        select(ExtensionRequest).join(Referral).where(Referral.round_id == round_.id)
+    extensions = {referral_id: (state, requested) for referral_id, state, requested in session.execute(
+        select(ExtensionRequest.referral_id, ExtensionRequest.state, ExtensionRequest.requested_deadline)
+        .join(Referral).where(Referral.round_id == round_.id)
         .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
-    ):
-        extensions[request.referral_id] = request
+    )}
     reminders = dict(session.execute(
         select(OutboxMessage.referral_id, func.max(OutboxMessage.sent_at))
         .join(Referral, Referral.id == OutboxMessage.referral_id)
@@ -69,14 +78,18 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
                OutboxMessage.state == OutboxState.SENT)
         .group_by(OutboxMessage.referral_id)
     ).all())
-    rows = [
-        BoardRow(referral=referral, body=body, response=response,
-                 status=referral_status(referral, response, now, zone), deadline=referral.deadline,
-                 days_left=calendar.days_left(referral.deadline, now, zone),
-                 extension=extensions.get(referral.id), last_reminder=reminders.get(referral.id))
-        for referral, body, response in found
-    ]
-    return sorted(rows, key=lambda row: swedish_key(row.body.name))
+    round_open = round_.state == RoundState.OPEN
+    rows = []
+    for referral_id, state, deadline, name, code, late, stance, case_reference in found:
+        status = status_of(state, bool(late), deadline, round_open, now, zone)
+        answered = status in ("submitted", "declined", "late")
+        extension_state, requested = extensions.get(referral_id, (None, None))
+        rows.append(BoardRow(
+            referral_id=referral_id, body_name=name, body_code=code, status=status, deadline=deadline,
+            days_left=calendar.days_left(deadline, now, zone), extension_state=extension_state,
+            extension_requested=requested, last_reminder=reminders.get(referral_id),
+            stance=stance if answered else None, case_reference=(case_reference or "") if answered else ""))
+    return sorted(rows, key=lambda row: swedish_key(row.body_name))
 
 
 def counts(rows: list[BoardRow]) -> Counter:

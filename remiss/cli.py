@@ -116,9 +116,9 @@ def rounds_show(round_id):
     click.echo(f"{round_.strategy.case_reference} {round_.strategy.title}")
     click.echo(f"{round_.reply_label} | {round_.state} | deadline {round_.deadline.isoformat()} | "
                f"{counts['answered']}/{counts['total']} answered, {counts['overdue']} overdue")
-    width = max((len(r.body.name) for r in rows), default=10)
+    width = max((len(r.body_name) for r in rows), default=10)
     for row in rows:
-        extension = row.extension.state if row.extension else "-"
-        stance = (row.response.stance or "-") if row.response and row.answered else "-"
-        click.echo(f"{row.body.name:<{width}}  {row.status:<11}  {row.deadline.isoformat()}  "
+        extension = row.extension_state or "-"
+        stance = row.stance or "-"
+        click.echo(f"{row.body_name:<{width}}  {row.status:<11}  {row.deadline.isoformat()}  "
                    f"{row.days_left:>4}d  anstånd:{extension:<9}  {stance}")

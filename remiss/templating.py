@@ -54,13 +54,11 @@ def _lookup(table):
     return lambda value: str(table.get(value, value or ""))
 
 
-def _days_left(n: int) -> str:
-    """'12 dagar kvar', '1 dag sen': looked up once per request and count, since a board repeats them."""
-    def text(n: int) -> str:
-        if n >= 0:
-            return ngettext("%(num)s dag kvar", "%(num)s dagar kvar", n)
-        return ngettext("%(num)s dag sen", "%(num)s dagar sen", -n)
-    return _memoised("days", text)(n)
+def days_left_text(n: int) -> str:
+    """'12 dagar kvar', '1 dag kvar', '3 dagar sen'."""
+    if n >= 0:
+        return ngettext("%(num)s dag kvar", "%(num)s dagar kvar", n)
+    return ngettext("%(num)s dag sen", "%(num)s dagar sen", -n)
 
 
 def _page_context():
@@ -81,7 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
         deadline=_memoised("deadline", i18n.format_deadline), moment=i18n.format_moment,
-        day=_memoised("day", i18n.format_day), days_left=_days_left,
+        day=_memoised("day", i18n.format_day), days_left=_memoised("days", days_left_text),
         body_kind=_label(KIND_CHOICES), role_label=_label(ROLE_CHOICES),
         status_label=_memoised("status", _lookup(STATUS_LABELS)),
         stance_label=_memoised("stance", _lookup(STANCE_LABELS)), action_label=_lookup(ACTION_LABELS),

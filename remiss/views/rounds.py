@@ -134,9 +134,30 @@ def _board_context(round_):
     status_filter = request.args.get("status", "")
     shown = [row for row in rows if not status_filter or row.status == status_filter]
     return dict(round=round_, rows=shown, all_rows=rows, counts=board.counts(rows), status_filter=status_filter,
-                statuses=board.STATUSES,
+                statuses=board.STATUSES, text=_board_texts(rows),
                 warnings=deadline_warnings(local_date(round_.launched_at or now, zone()), round_.deadline,
                                            current_app.config["REFERRAL_MIN_WEEKS"]))
+
+
+def _board_texts(rows) -> dict:
+    """Everything the board says more than once, said once: labels, dates and link patterns.
+    A board of 200 rows would otherwise ask gettext, Babel and the URL map 200 times each."""
+    from ..i18n import format_day
+    from ..templating import days_left_text
+
+    return {
+        "status": {key: str(label) for key, label in STATUS_LABELS.items()},
+        "stance": {key: str(label) for key, label in STANCE_LABELS.items()},
+        "day": {day: format_day(day) for day in {row.deadline for row in rows}},
+        "days_left": {n: days_left_text(n) for n in {row.days_left for row in rows}},
+        "decide": _("Besluta om anstånd"), "grant": _("Ge anstånd"), "withdraw": _("Återkalla"),
+        "decide_url": _id_pattern("rounds.decide_extension"), "withdraw_url": _id_pattern("rounds.withdraw"),
+    }
+
+
+def _id_pattern(endpoint: str) -> str:
+    """url_for with a %d where the referral id goes (ids are plain integers, so this is exact)."""
+    return url_for(endpoint, referral_id=987654321).replace("987654321", "%d")
 
 
 @bp.route("/rounds/<int:round_id>")
@@ -155,11 +176,10 @@ def board_csv(round_id: int):
     writer.writerow(["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd",
                      "senaste påminnelse", "ställningstagande", "deras diarienummer"])
     for row in rows:
-        writer.writerow([_csv_safe(row.body.name), row.body.code, STATUS_LABELS[row.status], row.deadline.isoformat(),
-                         row.days_left, STATUS_LABELS[row.extension.state] if row.extension else "",
+        writer.writerow([_csv_safe(row.body_name), row.body_code, STATUS_LABELS[row.status], row.deadline.isoformat(),
+                         row.days_left, STATUS_LABELS[row.extension_state] if row.extension_state else "",
                          row.last_reminder.isoformat() if row.last_reminder else "",
-                         STANCE_LABELS.get(row.response.stance, "") if row.response and row.answered else "",
-                         _csv_safe(row.response.case_reference) if row.response and row.answered else ""])
+                         STANCE_LABELS.get(row.stance, ""), _csv_safe(row.case_reference)])
     filename = f"status-{round_.strategy.case_reference.replace(' ', '-').replace('/', '-')}.csv"
     # A byte-order mark so Excel opens the Swedish letters as UTF-8.
     return HTTPResponse("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
