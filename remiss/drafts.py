@@ -6,7 +6,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit

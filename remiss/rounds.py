@@ -126,11 +126,13 @@ def _check_open(round_: ReferralRound) -> None:
         raise WorkflowError(_l("Remissomgången är inte öppen."))
 
 
-def add_body(session: Session, actor: User, now: datetime, round_: ReferralRound, body: Body,
+def add_body(session: Session, actor: User, now: datetime, round_: ReferralRound, body: Body | None,
              deadline: date | None = None) -> Referral:
     """Send an open round to one more body, with its own deadline (default: the round's)."""
     _check_officer(actor)
     _check_open(round_)
+    if body is None or not body.active:
+        raise WorkflowError(_l("Välj en remissinstans."), "body")
     deadline = deadline or round_.deadline
     _check_deadline(deadline, now)
     if any(r.body_id == body.id for r in round_.referrals):

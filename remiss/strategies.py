@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import WorkflowError
-from .models import Role, Strategy, User
+from .models import ReferralRound, Role, RoundState, Strategy, User
 
 
 def create_strategy(session: Session, actor: User, now: datetime, *, title: str, case_reference: str,
@@ -24,6 +24,29 @@ def create_strategy(session: Session, actor: User, now: datetime, *, title: str,
     session.flush()
     audit.record(session, actor, now, "strategy.created", strategy, strategy_id=strategy.id)
     return strategy
+
+
+# Where a matter stands, derived from its rounds and drafts, the most advanced first.
+STRATEGY_STATES = ("on_referral", "referral_closed", "round_prepared", "drafted", "new")
+
+
+def strategy_states(session: Session, strategies: list[Strategy]) -> dict[int, str]:
+    """Each strategy's state (never stored): one query for the rounds, drafts already loaded."""
+    rounds: dict[int, set[str]] = {}
+    for strategy_id, state in session.execute(
+        select(ReferralRound.strategy_id, ReferralRound.state)
+        .where(ReferralRound.strategy_id.in_([s.id for s in strategies]))
+    ):
+        rounds.setdefault(strategy_id, set()).add(state)
+    states = {}
+    for strategy in strategies:
+        seen = rounds.get(strategy.id, set())
+        states[strategy.id] = (
+            "on_referral" if RoundState.OPEN in seen else
+            "referral_closed" if seen & {RoundState.CLOSED, RoundState.CANCELLED} else
+            "round_prepared" if RoundState.DRAFT in seen else
+            "drafted" if strategy.drafts else "new")
+    return states
 
 
 def update_strategy(session: Session, actor: User, now: datetime, strategy: Strategy, *, title: str,

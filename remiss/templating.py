@@ -31,6 +31,8 @@ STATUS_LABELS = {
     "declined": _l("avstår"), "overdue": _l("försenad"), "late": _l("sen"), "withdrawn": _l("återkallad"),
     "draft": _l("utkast"), "open": _l("utskickad"), "closed": _l("avslutad"), "cancelled": _l("avbruten"),
     "requested": _l("begärt"), "granted": _l("beviljat"), "refused": _l("avslaget"),
+    "on_referral": _l("på remiss"), "referral_closed": _l("remiss avslutad"),
+    "round_prepared": _l("remiss förbereds"), "drafted": _l("utkast finns"), "new": _l("nytt"),
 }
 STANCE_LABELS = {
     "approves": _l("tillstyrker"), "approves_with_comments": _l("tillstyrker med synpunkter"),

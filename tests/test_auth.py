@@ -61,7 +61,7 @@ def test_officer_signs_in_with_the_right_password_and_lands_on_the_start_page(cl
 
 
 def test_address_is_matched_without_regard_to_case_or_surrounding_spaces(client, session):
-    officer = builders.create_officer(session, email="olivia@kommun.example")
+    builders.create_officer(session, email="olivia@kommun.example")
     session.commit()
     assert sign_in(client, "  Olivia@Kommun.EXAMPLE ").status_code == 302
     assert is_signed_in(client)
@@ -507,7 +507,7 @@ def https_app(monkeypatch, database_url):
 
 
 def test_session_cookie_is_secure_when_the_site_is_served_over_https(app, session, database_url, monkeypatch):
-    officer = builders.create_officer(session)
+    builders.create_officer(session)
     session.commit()
     secure = https_app(monkeypatch, database_url)
     assert secure.config["SESSION_COOKIE_SECURE"] is True

@@ -280,9 +280,13 @@ def page_text(response) -> str:
 
 # ---------------------------------------------------------------- headings into sections
 
-def test_the_kalmar_draft_becomes_its_21_headed_sections_in_order(session, officer, strategy):
-    assert SHARED_KALMAR.read_bytes() == kalmar_bytes()  # the demo copy is the shared fixture
+def test_the_demo_copy_of_the_kalmar_draft_is_the_shared_fixture():
+    if not SHARED_KALMAR.exists():
+        pytest.skip(f"no ../shared beside this checkout ({SHARED_KALMAR}); the demo copy is used as it is")
+    assert SHARED_KALMAR.read_bytes() == kalmar_bytes()
 
+
+def test_the_kalmar_draft_becomes_its_21_headed_sections_in_order(session, officer, strategy):
     draft = drafts.import_docx(session, officer, NOW, strategy, filename="kalmar-strategy-draft.docx",
                                data=kalmar_bytes())
 

@@ -503,6 +503,19 @@ def test_adding_a_body_already_on_the_list_is_refused(client, office, launched, 
     assert "referral.added" not in audit_actions(session, launched.id)
 
 
+@pytest.mark.parametrize("chosen", ["", "987654"])
+def test_adding_without_choosing_a_body_is_refused_and_the_deadline_typed_is_kept(client, office, launched, session,
+                                                                                   chosen):
+    client.sign_in(office.officer.email)
+
+    page = client.post(f"/rounds/{launched.id}/bodies", {"body": chosen, "deadline": "2021-04-09"})
+
+    assert page.status_code == 422
+    assert "Välj en remissinstans." in page.text
+    assert 'value="2021-04-09"' in page.text
+    assert "referral.added" not in audit_actions(session, launched.id)
+
+
 def test_officer_withdraws_a_referral_and_only_that_body_is_told_why(client, office, launched, runner, smtp,
                                                                        session):
     referral = referral_of(launched, office.social)

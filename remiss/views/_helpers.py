@@ -1,8 +1,32 @@
-"""What every view does the same way: turn a WorkflowError into a form error."""
+"""What every view does the same way: one unit of work per posted form, and its errors on the form."""
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from flask import flash
 from flask_wtf import FlaskForm
 
 from ..errors import WorkflowError
+from ..extensions import db
+
+
+@dataclass(frozen=True)
+class Done:
+    result: Any = None
+
+
+def submit(form: FlaskForm, action: Callable[[], Any]) -> Done | None:
+    """Validate the posted form, run the workflow call, commit. None when the form was not posted,
+    not valid, or the workflow refused: then nothing is kept and the message is on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except WorkflowError as error:
+        db.session.rollback()
+        show_workflow_error(form, error)
+        return None
+    db.session.commit()
+    return Done(result)
 
 
 def show_workflow_error(form: FlaskForm, error: WorkflowError) -> None:

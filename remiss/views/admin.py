@@ -3,19 +3,18 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from .. import accounts, bodies, clock
 from ..access import get_body, get_user
-from ..errors import WorkflowError
 from ..extensions import db
 from ..forms import BodyForm, UserForm
 from ..i18n import swedish_key
 from ..models import Membership, Role, User
 from ..security import roles_required
-from ._helpers import flash_done, show_workflow_error
+from ._helpers import flash_done, form_status, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,37 +40,29 @@ def list_bodies():
     return render_template("admin/bodies.html", bodies=everyone, contacts=contacts)
 
 
-def _save_body(form: BodyForm, body=None):
-    fields = dict(name=form.name.data, kind=form.kind.data, code=form.code.data, mailbox=form.mailbox.data)
-    try:
+def _body_page(form: BodyForm, body=None):
+    def save():
+        fields = dict(name=form.name.data, kind=form.kind.data, code=form.code.data, mailbox=form.mailbox.data)
         if body is None:
-            bodies.create_body(db.session, current_user, clock.now(), **fields)
-        else:
-            bodies.update_body(db.session, current_user, clock.now(), body, active=form.active.data, **fields)
-    except WorkflowError as error:
-        db.session.rollback()
-        show_workflow_error(form, error)
-        return None
-    db.session.commit()
-    flash_done(_("Remissinstansen %(name)s är sparad.", name=fields["name"].strip()))
-    return redirect(url_for("admin.list_bodies"))
+            return bodies.create_body(db.session, current_user, clock.now(), **fields)
+        bodies.update_body(db.session, current_user, clock.now(), body, active=form.active.data, **fields)
+        return body
+
+    if done := submit(form, save):
+        flash_done(_("Remissinstansen %(name)s är sparad.", name=done.result.name))
+        return redirect(url_for("admin.list_bodies"))
+    return render_template("admin/body_form.html", form=form, body=body), form_status(form)
 
 
 @bp.route("/bodies/new", methods=["GET", "POST"])
 def new_body():
-    form = BodyForm()
-    if form.validate_on_submit() and (done := _save_body(form)):
-        return done
-    return render_template("admin/body_form.html", form=form, body=None), 422 if form.errors or form.form_errors else 200
+    return _body_page(BodyForm())
 
 
 @bp.route("/bodies/<int:body_id>", methods=["GET", "POST"])
 def edit_body(body_id: int):
     body = get_body(body_id, current_user)
-    form = BodyForm(obj=body)
-    if form.validate_on_submit() and (done := _save_body(form, body)):
-        return done
-    return render_template("admin/body_form.html", form=form, body=body), 422 if form.errors or form.form_errors else 200
+    return _body_page(BodyForm(obj=body), body)
 
 
 @bp.route("/users/")
@@ -91,26 +82,18 @@ def _user_form(user=None) -> UserForm:
 
 
 def _render_user_form(form: UserForm, user=None):
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    return render_template("admin/user_form.html", form=form, user=user), form_status(form)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def invite_user():
     form = _user_form()
-    if form.validate_on_submit():
-        try:
-            user = accounts.invite_user(
-                db.session, current_user, clock.now(), email=form.email.data, name=form.name.data,
-                title=form.title.data or "", role=form.role.data, body_ids=form.bodies.data or [],
-                locale=form.locale.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("En inbjudan har skickats till %(email)s.", email=user.email))
-            return redirect(url_for("admin.list_users"))
+    if done := submit(form, lambda: accounts.invite_user(
+            db.session, current_user, clock.now(), email=form.email.data, name=form.name.data,
+            title=form.title.data or "", role=form.role.data, body_ids=form.bodies.data or [],
+            locale=form.locale.data)):
+        flash_done(_("En inbjudan har skickats till %(email)s.", email=done.result.email))
+        return redirect(url_for("admin.list_users"))
     return _render_user_form(form)
 
 
@@ -119,19 +102,12 @@ def edit_user(user_id: int):
     user = get_user(user_id, current_user)
     form = _user_form(user)
     del form.email  # the address is the login; a new address is a new account
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(db.session, current_user, clock.now(), user, name=form.name.data,
-                                 title=form.title.data or "", role=form.role.data,
-                                 body_ids=form.bodies.data or [], active=form.active.data,
-                                 locale=form.locale.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Användaren %(name)s är sparad.", name=user.name))
-            return redirect(url_for("admin.list_users"))
+    if submit(form, lambda: accounts.update_user(
+            db.session, current_user, clock.now(), user, name=form.name.data, title=form.title.data or "",
+            role=form.role.data, body_ids=form.bodies.data or [], active=form.active.data,
+            locale=form.locale.data)):
+        flash_done(_("Användaren %(name)s är sparad.", name=user.name))
+        return redirect(url_for("admin.list_users"))
     return _render_user_form(form, user)
 
 

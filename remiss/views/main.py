@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import board, calendar, clock
 from ..access import visible_strategies
+from ..strategies import strategy_states
 from ..extensions import db
 from ..i18n import swedish_key
 from ..invitations import zone
@@ -51,6 +52,7 @@ def index():
     bodies = sorted((m.body for m in current_user.memberships), key=lambda b: swedish_key(b.name))
     return render_template(
         "main/index.html", strategies=strategies, bodies=bodies, is_officer=is_officer,
+        states=strategy_states(db.session, strategies),
         inbox=_inbox(now) if bodies else [],
         summaries=board.open_round_summaries(db.session, now, zone()) if is_officer else [],
         pending_extensions=board.pending_extension_requests(db.session) if is_officer else [],

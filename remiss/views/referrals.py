@@ -9,12 +9,11 @@ from sqlalchemy import select
 from .. import clock, extension_requests
 from ..access import get_referral
 from ..board import referral_status
-from ..errors import WorkflowError
 from ..extensions import db
 from ..forms import ExtensionRequestForm
 from ..invitations import officer_of, zone
 from ..models import ExtensionRequest, Referral, Response
-from ._helpers import flash_done, form_status, show_workflow_error
+from ._helpers import flash_done, form_status, submit
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -42,18 +41,11 @@ def show(referral_id: int):
 def request_extension(referral_id: int):
     referral = get_referral(referral_id, current_user)
     form = ExtensionRequestForm()
-    if form.validate_on_submit():
-        try:
-            extension_requests.request_extension(db.session, current_user, clock.now(), referral,
-                                                 requested_deadline=form.requested_deadline.data,
-                                                 reason=form.reason.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Er begäran om anstånd är skickad till %(name)s.", name=officer_of(referral).name))
-            return redirect(url_for("referrals.show", referral_id=referral.id))
+    if submit(form, lambda: extension_requests.request_extension(
+            db.session, current_user, clock.now(), referral, requested_deadline=form.requested_deadline.data,
+            reason=form.reason.data)):
+        flash_done(_("Er begäran om anstånd är skickad till %(name)s.", name=officer_of(referral).name))
+        return redirect(url_for("referrals.show", referral_id=referral.id))
     return _page(referral, form)
 
 

@@ -7,6 +7,7 @@ from flask import (Blueprint, Response as HTTPResponse, current_app, flash, redi
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -20,7 +21,7 @@ from ..invitations import zone
 from ..models import AuditEvent, Body, BodyKind, ReferralRound, Role, RoundState, User
 from ..security import roles_required
 from ..templating import STANCE_LABELS, STATUS_LABELS
-from ._helpers import flash_done, form_status, show_workflow_error
+from ._helpers import flash_done, form_status, submit
 
 bp = Blueprint("rounds", __name__)
 
@@ -93,16 +94,9 @@ def new_round(strategy_id: int):
         flash_done(_("Lägg först till ett utkast; remissen skickar ut en version av det."))
         return redirect(url_for("strategies.new_draft", strategy_id=strategy.id))
     form = _round_form(strategy)
-    if not request.form.get("quick_pick") and form.validate_on_submit():
-        try:
-            round_ = rounds.create_round(db.session, current_user, clock.now(), strategy,
-                                         **_round_fields(form, strategy))
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("rounds.show", round_id=round_.id))
+    if not request.form.get("quick_pick") and (done := submit(form, lambda: rounds.create_round(
+            db.session, current_user, clock.now(), strategy, **_round_fields(form, strategy)))):
+        return redirect(url_for("rounds.show", round_id=done.result.id))
     return _render_round_form(form, strategy)
 
 
@@ -116,15 +110,9 @@ def edit_round(round_id: int):
         return redirect(url_for("rounds.show", round_id=round_.id))
     strategy = round_.strategy
     form = _round_form(strategy, round_)
-    if not request.form.get("quick_pick") and form.validate_on_submit():
-        try:
-            rounds.update_round(db.session, current_user, clock.now(), round_, **_round_fields(form, strategy))
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("rounds.show", round_id=round_.id))
+    if not request.form.get("quick_pick") and submit(form, lambda: rounds.update_round(
+            db.session, current_user, clock.now(), round_, **_round_fields(form, strategy))):
+        return redirect(url_for("rounds.show", round_id=round_.id))
     return _render_round_form(form, strategy, round_)
 
 
@@ -163,8 +151,8 @@ def _id_pattern(endpoint: str) -> str:
 @bp.route("/rounds/<int:round_id>")
 def show(round_id: int):
     round_ = get_round(round_id, current_user)
-    return render_template("rounds/show.html", **_board_context(round_), launch_form=ReasonForm(),
-                           add_form=_add_body_form(round_), move_form=MoveDeadlineForm())
+    return render_template("rounds/show.html", **_board_context(round_), add_form=_add_body_form(round_),
+                           move_form=MoveDeadlineForm())
 
 
 @bp.route("/rounds/<int:round_id>/board.csv")
@@ -194,40 +182,24 @@ def _csv_safe(value: str) -> str:
 @bp.route("/rounds/<int:round_id>/launch", methods=["POST"])
 def launch(round_id: int):
     round_ = get_round(round_id, current_user)
-    return _act(round_, lambda: rounds.launch_round(db.session, current_user, clock.now(), round_),
-                ngettext("Remissen är utskickad till %(num)s remissinstans.",
-                         "Remissen är utskickad till %(num)s remissinstanser.", len(round_.referrals)))
+    return _change(round_, FlaskForm(), lambda: rounds.launch_round(db.session, current_user, clock.now(), round_),
+                   ngettext("Remissen är utskickad till %(num)s remissinstans.",
+                            "Remissen är utskickad till %(num)s remissinstanser.", len(round_.referrals)))
 
 
-def _act(round_, action, done_message, form=None):
-    """Run one change on a round from a POST, then back to the round's page with the result."""
-    from flask_wtf import FlaskForm
-
-    form = form or FlaskForm()
-    if form.validate_on_submit():
-        try:
-            action()
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(done_message)
-            return redirect(url_for("rounds.show", round_id=round_.id))
-    return _render_action_errors(round_, form)
+def _change(round_, form, action, done_message):
+    """A change posted from the round's page: done, back to the page; refused, the page again with why."""
+    if submit(form, action):
+        flash_done(done_message)
+        return redirect(url_for("rounds.show", round_id=round_.id))
+    forms = {"add_form": form if isinstance(form, AddBodyForm) else _add_body_form(round_, posted=False),
+             "move_form": form if isinstance(form, MoveDeadlineForm) else MoveDeadlineForm(formdata=None)}
+    errors = [*form.form_errors, *(error for field in form for error in field.errors)]
+    return render_template("rounds/show.html", **_board_context(round_), **forms, action_errors=errors), 422
 
 
-def _render_action_errors(round_, form):
-    forms = dict(launch_form=ReasonForm(), add_form=_add_body_form(round_), move_form=MoveDeadlineForm())
-    forms[{AddBodyForm: "add_form", MoveDeadlineForm: "move_form"}.get(type(form), "launch_form")] = form
-    if type(form) is AddBodyForm:
-        forms["add_form"].body.choices = _add_body_form(round_).body.choices
-    return render_template("rounds/show.html", **_board_context(round_), **forms,
-                           action_errors=[*form.form_errors, *[e for f in form for e in f.errors]]), 422
-
-
-def _add_body_form(round_) -> AddBodyForm:
-    form = AddBodyForm()
+def _add_body_form(round_, posted: bool = True) -> AddBodyForm:
+    form = AddBodyForm() if posted else AddBodyForm(formdata=None)
     absent = body_register.list_bodies(db.session, active_only=True, not_in_round=round_.id)
     form.body.choices = [SelectChoice(b.id, b.name) for b in absent]
     return form
@@ -237,37 +209,28 @@ def _add_body_form(round_) -> AddBodyForm:
 def add_body(round_id: int):
     round_ = get_round(round_id, current_user)
     form = _add_body_form(round_)
-    body = db.session.get(Body, form.body.data or 0) if form.is_submitted() else None
-    if form.is_submitted() and body is None:
-        form.body.errors = [_("Välj en remissinstans.")]
-    return _act(round_, lambda: rounds.add_body(db.session, current_user, clock.now(), round_, body,
-                                                form.deadline.data),
-                _("%(name)s har fått remissen.", name=body.name if body else ""), form)
+    body = db.session.get(Body, form.body.data or 0)
+    return _change(round_, form, lambda: rounds.add_body(db.session, current_user, clock.now(), round_, body,
+                                                         form.deadline.data),
+                   _("%(name)s har fått remissen.", name=body.name if body else ""))
 
 
 @bp.route("/rounds/<int:round_id>/deadline", methods=["POST"])
 def move_deadline(round_id: int):
     round_ = get_round(round_id, current_user)
     form = MoveDeadlineForm()
-    return _act(round_, lambda: rounds.move_deadline(db.session, current_user, clock.now(), round_,
-                                                     form.deadline.data, form.reason.data or ""),
-                _("Sista svarsdag är flyttad och remissinstanserna har fått besked."), form)
+    return _change(round_, form, lambda: rounds.move_deadline(db.session, current_user, clock.now(), round_,
+                                                              form.deadline.data, form.reason.data or ""),
+                   _("Sista svarsdag är flyttad och remissinstanserna har fått besked."))
 
 
 @bp.route("/rounds/<int:round_id>/cancel", methods=["GET", "POST"])
 def cancel(round_id: int):
     round_ = get_round(round_id, current_user)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            rounds.cancel_round(db.session, current_user, clock.now(), round_, form.reason.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Remissomgången är avbruten."))
-            return redirect(url_for("rounds.show", round_id=round_.id))
+    if submit(form, lambda: rounds.cancel_round(db.session, current_user, clock.now(), round_, form.reason.data)):
+        flash_done(_("Remissomgången är avbruten."))
+        return redirect(url_for("rounds.show", round_id=round_.id))
     return render_template("rounds/reason.html", form=form, round=round_, referral=None,
                            heading=_("Avbryt remissomgången"), submit_label=_("Avbryt remissomgången")), \
         form_status(form)
@@ -277,16 +240,10 @@ def cancel(round_id: int):
 def withdraw(referral_id: int):
     referral = get_referral_for_officer(referral_id, current_user)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            rounds.withdraw_referral(db.session, current_user, clock.now(), referral, form.reason.data)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Remissen till %(name)s är återkallad.", name=referral.body.name))
-            return redirect(url_for("rounds.show", round_id=referral.round_id))
+    if submit(form, lambda: rounds.withdraw_referral(db.session, current_user, clock.now(), referral,
+                                                     form.reason.data)):
+        flash_done(_("Remissen till %(name)s är återkallad.", name=referral.body.name))
+        return redirect(url_for("rounds.show", round_id=referral.round_id))
     return render_template("rounds/reason.html", form=form, round=referral.round, referral=referral,
                            heading=_("Återkalla remissen till %(name)s", name=referral.body.name),
                            submit_label=_("Återkalla remissen")), form_status(form)
@@ -300,22 +257,18 @@ def decide_extension(referral_id: int):
     form = ExtensionDecisionForm() if pending else GrantForm()
     if pending and not form.is_submitted():
         form.decision.data, form.deadline.data = "grant", pending.requested_deadline
-    if form.validate_on_submit():
-        try:
-            if pending and form.decision.data == "refuse":
-                extension_requests.refuse_extension(db.session, current_user, clock.now(), pending,
-                                                    reason=form.reason.data or "")
-            else:
-                extension_requests.grant_extension(db.session, current_user, clock.now(), referral,
-                                                   deadline=form.deadline.data, reason=form.reason.data or "",
-                                                   request=pending)
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Beslutet om anstånd för %(name)s är sparat och skickat.", name=referral.body.name))
-            return redirect(url_for("rounds.show", round_id=referral.round_id))
+
+    def decide():
+        if pending and form.decision.data == "refuse":
+            return extension_requests.refuse_extension(db.session, current_user, clock.now(), pending,
+                                                       reason=form.reason.data or "")
+        return extension_requests.grant_extension(db.session, current_user, clock.now(), referral,
+                                                  deadline=form.deadline.data, reason=form.reason.data or "",
+                                                  request=pending)
+
+    if submit(form, decide):
+        flash_done(_("Beslutet om anstånd för %(name)s är sparat och skickat.", name=referral.body.name))
+        return redirect(url_for("rounds.show", round_id=referral.round_id))
     return render_template("rounds/extension.html", form=form, referral=referral, pending=pending), \
         form_status(form)
 

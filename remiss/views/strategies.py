@@ -16,7 +16,7 @@ from ..extensions import db
 from ..forms import DraftForm, StrategyForm
 from ..models import AuditEvent, ReferralRound, Role, Strategy, User
 from ..security import roles_required
-from ._helpers import flash_done, form_status, show_workflow_error
+from ._helpers import flash_done, form_status, submit
 
 bp = Blueprint("strategies", __name__, url_prefix="/strategies")
 
@@ -25,7 +25,8 @@ bp = Blueprint("strategies", __name__, url_prefix="/strategies")
 def list_strategies():
     found = db.session.scalars(visible_strategies(current_user).order_by(Strategy.created_at.desc())
                                .options(selectinload(Strategy.drafts), selectinload(Strategy.officer))).all()
-    return render_template("strategies/list.html", strategies=found)
+    return render_template("strategies/list.html", strategies=found,
+                           states=strategies.strategy_states(db.session, found))
 
 
 def _strategy_form(strategy=None) -> StrategyForm:
@@ -49,18 +50,11 @@ def _chosen_officer(form: StrategyForm) -> User:
 @roles_required(Role.OFFICER, Role.ADMIN)
 def new():
     form = _strategy_form()
-    if form.validate_on_submit():
-        try:
-            strategy = strategies.create_strategy(
-                db.session, current_user, clock.now(), title=form.title.data, officer=_chosen_officer(form),
-                case_reference=form.case_reference.data, description=form.description.data or "")
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Ärendet är skapat. Lägg till utkastet."))
-            return redirect(url_for("strategies.new_draft", strategy_id=strategy.id))
+    if done := submit(form, lambda: strategies.create_strategy(
+            db.session, current_user, clock.now(), title=form.title.data, officer=_chosen_officer(form),
+            case_reference=form.case_reference.data, description=form.description.data or "")):
+        flash_done(_("Ärendet är skapat. Lägg till utkastet."))
+        return redirect(url_for("strategies.new_draft", strategy_id=done.result.id))
     return render_template("strategies/form.html", form=form, strategy=None), form_status(form)
 
 
@@ -69,18 +63,12 @@ def new():
 def edit(strategy_id: int):
     strategy = get_strategy(strategy_id, current_user)
     form = _strategy_form(strategy)
-    if form.validate_on_submit():
-        try:
-            strategies.update_strategy(db.session, current_user, clock.now(), strategy, title=form.title.data,
-                                       case_reference=form.case_reference.data, officer=_chosen_officer(form),
-                                       description=form.description.data or "")
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(_("Ärendet är sparat."))
-            return redirect(url_for("strategies.show", strategy_id=strategy.id))
+    if submit(form, lambda: strategies.update_strategy(
+            db.session, current_user, clock.now(), strategy, title=form.title.data,
+            case_reference=form.case_reference.data, officer=_chosen_officer(form),
+            description=form.description.data or "")):
+        flash_done(_("Ärendet är sparat."))
+        return redirect(url_for("strategies.show", strategy_id=strategy.id))
     return render_template("strategies/form.html", form=form, strategy=strategy), form_status(form)
 
 
@@ -104,26 +92,23 @@ def show(strategy_id: int):
 def new_draft(strategy_id: int):
     strategy = get_strategy(strategy_id, current_user)
     form = DraftForm()
-    if form.validate_on_submit():
+
+    def add_version():
         upload = form.file.data
-        try:
-            if upload and upload.filename:
-                data = upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1)
-                draft = drafts.import_docx(db.session, current_user, clock.now(), strategy,
-                                           filename=upload.filename, data=data)
-            elif (form.text.data or "").strip():
-                draft = drafts.import_text(db.session, current_user, clock.now(), strategy, text=form.text.data,
-                                           title=form.title.data or "")
-            else:
-                raise WorkflowError(_("Välj en Word-fil eller klistra in texten."), "file")
-        except WorkflowError as error:
-            db.session.rollback()
-            show_workflow_error(form, error)
-        else:
-            db.session.commit()
-            flash_done(ngettext("Version %(n)s är sparad med %(num)s avsnitt.",
-                                "Version %(n)s är sparad med %(num)s avsnitt.", len(draft.sections), n=draft.version))
-            return redirect(url_for("strategies.show_draft", strategy_id=strategy.id, draft_id=draft.id))
+        if upload and upload.filename:
+            data = upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1)
+            return drafts.import_docx(db.session, current_user, clock.now(), strategy,
+                                      filename=upload.filename, data=data)
+        if (form.text.data or "").strip():
+            return drafts.import_text(db.session, current_user, clock.now(), strategy, text=form.text.data,
+                                      title=form.title.data or "")
+        raise WorkflowError(_("Välj en Word-fil eller klistra in texten."), "file")
+
+    if done := submit(form, add_version):
+        draft = done.result
+        flash_done(ngettext("Version %(n)s är sparad med %(num)s avsnitt.",
+                            "Version %(n)s är sparad med %(num)s avsnitt.", len(draft.sections), n=draft.version))
+        return redirect(url_for("strategies.show_draft", strategy_id=strategy.id, draft_id=draft.id))
     return render_template("strategies/draft_form.html", form=form, strategy=strategy), form_status(form)
 
 
