@@ -85,3 +85,20 @@ def get_referral(referral_id: int, user: User) -> Referral:
     if not (user.has_role(Role.OFFICER, Role.ADMIN) or referral.body_id in user.body_ids):
         abort(404)
     return referral
+
+
+def get_referral_to_answer(referral_id: int, user: User) -> Referral:
+    """A referral whose reply the user may write: a secretary of its body, in a launched round."""
+    referral = get_referral(referral_id, user)
+    if referral.body_id not in user.body_ids:
+        abort(404)
+    return referral
+
+
+def get_version(referral: Referral, number: int, user: User):
+    """A submitted version of a reply: public once submitted, so any user who may see the referral."""
+    from .models import Response, ResponseVersion
+
+    version = db.session.scalar(select(ResponseVersion).join(Response).where(
+        Response.referral_id == referral.id, ResponseVersion.number == number))
+    return version or abort(404)

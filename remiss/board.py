@@ -14,7 +14,7 @@ from . import calendar
 from .i18n import swedish_key
 from .models import (
     Body, ExtensionRequest, ExtensionState, OutboxMessage, OutboxState, Referral, ReferralRound,
-    ReferralState, Response, RoundState,
+    ReferralState, Response, ResponseVersion, RoundState,
 )
 
 STATUSES = ("invited", "in_progress", "submitted", "declined", "overdue", "late", "withdrawn")
@@ -35,6 +35,7 @@ class BoardRow:
     last_reminder: datetime | None
     stance: str | None  # only once answered
     case_reference: str  # theirs, only once answered
+    latest_version: int | None  # the submitted version that counts
 
     @property
     def answered(self) -> bool:
@@ -58,7 +59,7 @@ def referral_status(referral: Referral, response: Response | None, now: datetime
 
 
 def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[BoardRow]:
-    """Every referral of the round with what the board shows; three queries whatever the size."""
+    """Every referral of the round with what the board shows; four queries whatever the size."""
     found = session.execute(
         select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code,
                Response.late, Response.stance, Response.case_reference)
@@ -78,6 +79,12 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
                OutboxMessage.state == OutboxState.SENT)
         .group_by(OutboxMessage.referral_id)
     ).all())
+    versions = dict(session.execute(
+        select(Response.referral_id, func.max(ResponseVersion.number))
+        .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+        .join(Referral, Referral.id == Response.referral_id)
+        .where(Referral.round_id == round_.id).group_by(Response.referral_id)
+    ).all())
     round_open = round_.state == RoundState.OPEN
     rows = []
     for referral_id, state, deadline, name, code, late, stance, case_reference in found:
@@ -88,7 +95,8 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
             referral_id=referral_id, body_name=name, body_code=code, status=status, deadline=deadline,
             days_left=calendar.days_left(deadline, now, zone), extension_state=extension_state,
             extension_requested=requested, last_reminder=reminders.get(referral_id),
-            stance=stance if answered else None, case_reference=(case_reference or "") if answered else ""))
+            stance=stance if answered else None, case_reference=(case_reference or "") if answered else "",
+            latest_version=versions.get(referral_id)))
     return sorted(rows, key=lambda row: swedish_key(row.body_name))
 
 

@@ -4,7 +4,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, EmailField, PasswordField, RadioField, SelectChoice, SelectField,
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms import widgets
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
@@ -206,3 +206,68 @@ class ExtensionDecisionForm(Form):
 class GrantForm(Form):
     deadline = LocalDateField(_l("Ny sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)])
     reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)])
+
+
+# ------------------------------------------------------------------ replies
+
+STANCE_CHOICES = [
+    SelectChoice("approves", _l("Tillstyrker")),
+    SelectChoice("approves_with_comments", _l("Tillstyrker med synpunkter")),
+    SelectChoice("rejects", _l("Avstyrker")),
+    SelectChoice("no_comments", _l("Inga synpunkter")),
+]
+LONG_TEXT = 100_000
+
+
+class ReplyForm(Form):
+    """The reply (remissvar). A comment field per draft section is added by `reply_form_for`."""
+
+    version = HiddenField()
+    stance = RadioField(_l("Ställningstagande"), choices=STANCE_CHOICES, validators=[Optional()],
+                        description=_l("Vill nämnden inte yttra sig alls, använd knappen Avstå från att yttra sig."))
+    summary = TextAreaField(_l("Sammanfattning"), validators=[Optional(), Length(max=LONG_TEXT)])
+    proposed_decision = TextAreaField(_l("Förslag till beslut"), validators=[Optional(), Length(max=LONG_TEXT)],
+                                      description=_l("En punkt per rad, som i tjänsteskrivelsen."))
+    general_comments = TextAreaField(_l("Övriga synpunkter"), validators=[Optional(), Length(max=LONG_TEXT)],
+                                     description=_l("Synpunkter på strategin som helhet."))
+    case_reference = StringField(_l("Ert diarienummer"), validators=[Optional(), Length(max=50)],
+                                 description=_l("Till exempel SN 2021/0163.02.10."))
+    deciding_body = StringField(_l("Beslutande organ"), validators=[Optional(), Length(max=200)],
+                                description=_l("Till exempel Socialnämnden."))
+    decision_date = LocalDateField(_l("Beslutsdatum"), validators=[Optional()])
+    decision_paragraph = StringField(_l("Paragraf (§)"), validators=[Optional(), Length(max=20)])
+    signatory_name = StringField(_l("Undertecknad av"), validators=[Optional(), Length(max=200)])
+    signatory_title = StringField(_l("Titel"), validators=[Optional(), Length(max=200)])
+    contact = StringField(_l("Handläggare och kontaktuppgifter"), validators=[Optional(), Length(max=300)])
+
+    def comment_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("comment_")]
+
+
+class RegisterReplyForm(ReplyForm):
+    received_on = LocalDateField(_l("Svaret kom in"), validators=[InputRequired(DATE_FORMAT_ERROR)],
+                                 description=_l("Datum då svaret kom med e-post eller post."))
+    declined = BooleanField(_l("Remissinstansen avstår från att yttra sig"))
+
+
+def reply_form_for(sections, base=ReplyForm, **kwargs) -> ReplyForm:
+    """The reply form with a comment box per section of the draft that was sent."""
+    fields = {f"comment_{s.id}": TextAreaField(f"{s.number} {s.heading}".strip(), validators=[
+        Optional(), Length(max=LONG_TEXT)]) for s in sections}
+    return type("SectionReplyForm", (base,), fields)(**kwargs)
+
+
+class DeclineForm(Form):
+    reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)],
+                           description=_l("Valfritt. Till exempel: remissen berör inte nämndens ansvarsområde."))
+
+
+class AttachmentForm(Form):
+    file = FileField(_l("Bilaga (PDF eller Word)"), description=_l(
+        "Till exempel det justerade protokollsutdraget. Högst 20 MB."), render_kw={"accept": ".pdf,.docx"})
+    description = StringField(_l("Beskrivning"), validators=[Optional(), Length(max=300)])
+
+
+class ReplyImportForm(Form):
+    file = FileField(_l("Nämndens svar som Word-fil (.docx)"), description=_l(
+        "Fälten fylls i från dokumentet. Du granskar dem innan något sparas."), render_kw={"accept": ".docx"})

@@ -2,7 +2,8 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -83,6 +84,8 @@ class Referral(db.Model):
     # Grows each time the deadline moves: the SEQUENCE of the referral's calendar event.
     deadline_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The officer lets a body change its reply after the deadline; the next submission ends it.
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[ReferralRound] = relationship(back_populates="referrals")

@@ -24,6 +24,7 @@ def submit(form: FlaskForm, action: Callable[[], Any]) -> Done | None:
     except WorkflowError as error:
         db.session.rollback()
         show_workflow_error(form, error)
+        form.refusal = error  # for a view that shows more than the message (an edit conflict)
         return None
     db.session.commit()
     return Done(result)

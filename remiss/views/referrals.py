@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import clock, extension_requests
 from ..access import get_referral
 from ..board import referral_status
+from ..responses import is_locked
 from ..extensions import db
 from ..forms import ExtensionRequestForm
 from ..invitations import officer_of, zone
@@ -28,7 +29,8 @@ def _page(referral: Referral, form: ExtensionRequestForm):
         draft=referral.round.draft, officer=officer_of(referral), form=form, requests=requests,
         pending=next((r for r in requests if r.state == "requested"), None), recipients=recipients,
         status=referral_status(referral, response, clock.now(), zone()),
-        may_request=referral.body_id in current_user.body_ids,
+        may_request=referral.body_id in current_user.body_ids, response=response,
+        versions=response.versions if response else [], locked=is_locked(referral, clock.now()),
     ), form_status(form)
 
 

@@ -139,7 +139,11 @@ def _board_texts(rows) -> dict:
         "day": {day: format_day(day) for day in {row.deadline for row in rows}},
         "days_left": {n: days_left_text(n) for n in {row.days_left for row in rows}},
         "decide": _("Besluta om anstånd"), "grant": _("Ge anstånd"), "withdraw": _("Återkalla"),
+        "register": _("Registrera svar"), "reopen": _("Öppna svaret igen"),
         "decide_url": _id_pattern("rounds.decide_extension"), "withdraw_url": _id_pattern("rounds.withdraw"),
+        "register_url": _id_pattern("replies.register"), "reopen_url": _id_pattern("replies.reopen"),
+        "version_url": url_for("replies.show_version", referral_id=987654321, number=123456789)
+        .replace("987654321", "%d").replace("123456789", "%d"),
     }
 
 

@@ -1,0 +1,246 @@
+"""The reply (remissvar) as a body's secretary writes it, and as the officer registers one that came by mail."""
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from .. import clock, responses
+from ..access import get_referral, get_referral_for_officer, get_referral_to_answer, get_version
+from ..errors import WorkflowError
+from ..extensions import db
+from ..forms import AttachmentForm, DeclineForm, RegisterReplyForm, ReplyImportForm, reply_form_for
+from ..models import ResponseAttachment, Role
+from ..receipts import DOCX_TYPE, reply_document, reply_filename
+from ..responses import EditConflict, ReplyDraft, ReplyFields
+from ..security import roles_required
+from ._helpers import flash_done, form_status, show_workflow_error, submit
+
+bp = Blueprint("replies", __name__, url_prefix="/referrals")
+FIELD_NAMES = list(ReplyFields.__dataclass_fields__)
+
+
+def _draft_from(form) -> ReplyDraft:
+    fields = ReplyFields(**{name: getattr(form, name).data or (None if name in ("stance", "decision_date") else "")
+                            for name in FIELD_NAMES})
+    comments = {int(f.name.removeprefix("comment_")): f.data or "" for f in form.comment_fields()}
+    return ReplyDraft(fields, comments, form.general_comments.data or "")
+
+
+def _fill(form, draft: ReplyDraft, version) -> None:
+    for name in FIELD_NAMES:
+        getattr(form, name).data = getattr(draft.fields, name)
+    for f in form.comment_fields():
+        f.data = draft.comments.get(int(f.name.removeprefix("comment_")), "")
+    form.general_comments.data = draft.general_comments
+    form.version.data = str(version or "")
+
+
+def _version_of(form) -> int | None:
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
+def _form_page(referral, form, *, conflict: EditConflict | None = None, imported: bool = False,
+               template: str = "replies/form.html", attachment_form=None):
+    response = responses.response_of(db.session, referral)
+    theirs = None
+    if conflict is not None:
+        mine = _draft_from(form)
+        theirs = _differences(mine, conflict.theirs, form)
+        form.version.data = str(conflict.version)  # the next save knowingly replaces theirs
+    return render_template(template, form=form, referral=referral, round=referral.round,
+                           strategy=referral.round.strategy, sections=referral.round.draft.sections,
+                           response=response, conflict=conflict, theirs=theirs, imported=imported,
+                           attachment_form=attachment_form or AttachmentForm(formdata=None),
+                           locked=responses.is_locked(referral, clock.now())), \
+        409 if conflict else form_status(form)
+
+
+def _differences(mine: ReplyDraft, theirs: ReplyDraft, form) -> list[tuple[str, str, str]]:
+    """(label, my text, their text) for every field where the two saves differ."""
+    rows = [(str(getattr(form, name).label.text), str(getattr(mine.fields, name) or ""),
+             str(getattr(theirs.fields, name) or "")) for name in FIELD_NAMES]
+    rows += [(str(f.label.text), f.data or "", theirs.comments.get(int(f.name.removeprefix("comment_")), ""))
+             for f in form.comment_fields()]
+    rows.append((str(form.general_comments.label.text), mine.general_comments, theirs.general_comments))
+    return [row for row in rows if row[1] != row[2]]
+
+
+@bp.route("/<int:referral_id>/reply", methods=["GET", "POST"])
+def edit(referral_id: int):
+    referral = get_referral_to_answer(referral_id, current_user)
+    form = reply_form_for(referral.round.draft.sections)
+    if not form.is_submitted():
+        response = responses.response_of(db.session, referral)
+        _fill(form, responses.current_draft(response), response.lock_version if response else None)
+    done = submit(form, lambda: responses.save_reply(db.session, current_user, clock.now(), referral,
+                                                     version=_version_of(form), draft=_draft_from(form)))
+    if done:
+        if request.form.get("action") == "submit":
+            return redirect(url_for("replies.confirm", referral_id=referral.id))
+        flash_done(_("Svaret är sparat. Det är inte inskickat än."))
+        return redirect(url_for("replies.edit", referral_id=referral.id))
+    refusal = getattr(form, "refusal", None)
+    return _form_page(referral, form, conflict=refusal if isinstance(refusal, EditConflict) else None)
+
+
+@bp.route("/<int:referral_id>/reply/confirm", methods=["GET", "POST"])
+def confirm(referral_id: int):
+    referral = get_referral_to_answer(referral_id, current_user)
+    response = responses.response_of(db.session, referral)
+    if response is None:
+        return redirect(url_for("replies.edit", referral_id=referral.id))
+    form = FlaskForm()
+    if done := submit(form, lambda: responses.submit_reply(db.session, current_user, clock.now(), referral,
+                                                           version=int(request.form.get("version") or 0))):
+        flash_done(_("Svaret är inskickat (version %(n)s). Ett kvitto är på väg till din e-post.",
+                     n=done.result.number))
+        return redirect(url_for("referrals.show", referral_id=referral.id))
+    draft = responses.current_draft(response)
+    return render_template("replies/confirm.html", form=form, referral=referral, response=response, draft=draft,
+                           sections=referral.round.draft.sections, strategy=referral.round.strategy,
+                           late=clock.now() > _deadline(referral)), form_status(form)
+
+
+def _deadline(referral):
+    from ..calendar import deadline_instant
+    from ..invitations import zone
+
+    return deadline_instant(referral.deadline, zone())
+
+
+@bp.route("/<int:referral_id>/decline", methods=["GET", "POST"])
+def decline(referral_id: int):
+    referral = get_referral_to_answer(referral_id, current_user)
+    form = DeclineForm()
+    if submit(form, lambda: responses.decline(db.session, current_user, clock.now(), referral,
+                                              form.reason.data or "")):
+        flash_done(_("Beskedet att %(name)s avstår från att yttra sig är inskickat.", name=referral.body.name))
+        return redirect(url_for("referrals.show", referral_id=referral.id))
+    return render_template("replies/decline.html", form=form, referral=referral,
+                           strategy=referral.round.strategy), form_status(form)
+
+
+@bp.route("/<int:referral_id>/reply/import", methods=["GET", "POST"])
+def import_word(referral_id: int):
+    """Prefill the reply from the board's own Word document. Nothing is saved until the secretary saves."""
+    from ..reply_documents import read_reply_docx
+
+    referral = get_referral_to_answer(referral_id, current_user)
+    upload_form = ReplyImportForm()
+    if upload_form.validate_on_submit() and upload_form.file.data:
+        sections = referral.round.draft.sections
+        try:
+            found = read_reply_docx(upload_form.file.data.read(current_app.config["MAX_UPLOAD_SIZE"] + 1),
+                                    [(s.id, s.heading) for s in sections],
+                                    max_size=current_app.config["MAX_UPLOAD_SIZE"])
+        except WorkflowError as error:
+            show_workflow_error(upload_form, error)
+        else:
+            form = reply_form_for(sections, formdata=None)
+            response = responses.response_of(db.session, referral)
+            _fill(form, _imported_draft(found), response.lock_version if response else None)
+            return _form_page(referral, form, imported=True)
+    elif upload_form.is_submitted() and not upload_form.errors:
+        upload_form.file.errors = [_("Välj en Word-fil.")]
+    return render_template("replies/import.html", form=upload_form, referral=referral,
+                           strategy=referral.round.strategy), form_status(upload_form)
+
+
+def _imported_draft(found) -> ReplyDraft:
+    fields = ReplyFields(summary=found.summary, proposed_decision=found.proposed_decision,
+                         case_reference=found.case_reference[:50], deciding_body=found.deciding_body[:200],
+                         signatory_name=found.signatory_name[:200], signatory_title=found.signatory_title[:200])
+    return ReplyDraft(fields, dict(found.comments), found.general_comments)
+
+
+@bp.route("/<int:referral_id>/reply/attachments", methods=["POST"])
+def add_attachment(referral_id: int):
+    referral = get_referral_to_answer(referral_id, current_user)
+    form = AttachmentForm()
+
+    def attach():
+        upload = form.file.data
+        if not upload or not upload.filename:
+            raise WorkflowError(_("Välj en fil att bifoga."), "file")
+        return responses.add_attachment(db.session, current_user, clock.now(), referral, filename=upload.filename,
+                                        data=upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1),
+                                        description=form.description.data or "")
+
+    if submit(form, attach):
+        flash_done(_("Bilagan är tillagd."))
+        return redirect(url_for("replies.edit", referral_id=referral.id) + "#bilagor")
+    reply = reply_form_for(referral.round.draft.sections, formdata=None)
+    response = responses.response_of(db.session, referral)
+    _fill(reply, responses.current_draft(response), response.lock_version if response else None)
+    page, _status = _form_page(referral, reply, attachment_form=form)
+    return page, 422
+
+
+@bp.route("/<int:referral_id>/reply/attachments/<int:attachment_id>/delete", methods=["POST"])
+def remove_attachment(referral_id: int, attachment_id: int):
+    referral = get_referral_to_answer(referral_id, current_user)
+    attachment = _attachment_of(referral, attachment_id)
+    if submit(FlaskForm(), lambda: responses.remove_attachment(db.session, current_user, clock.now(), attachment)):
+        flash_done(_("Bilagan är borttagen."))
+    return redirect(url_for("replies.edit", referral_id=referral.id) + "#bilagor")
+
+
+def _attachment_of(referral, attachment_id: int) -> ResponseAttachment:
+    response = responses.response_of(db.session, referral)
+    attachment = db.session.get(ResponseAttachment, attachment_id)
+    if response is None or attachment is None or attachment.response_id != response.id:
+        abort(404)
+    return attachment
+
+
+@bp.route("/<int:referral_id>/reply/attachments/<int:attachment_id>")
+def download_attachment(referral_id: int, attachment_id: int):
+    """The working copy's attachment, for the body's secretaries (submitted ones are public elsewhere)."""
+    attachment = _attachment_of(get_referral_to_answer(referral_id, current_user), attachment_id)
+    return send_file(BytesIO(attachment.file.data), mimetype=attachment.file.content_type, as_attachment=True,
+                     download_name=attachment.file.filename)
+
+
+@bp.route("/<int:referral_id>/versions/<int:number>")
+def show_version(referral_id: int, number: int):
+    referral = get_referral(referral_id, current_user)
+    version = get_version(referral, number, current_user)
+    return render_template("replies/version.html", referral=referral, version=version,
+                           strategy=referral.round.strategy, content=version.content)
+
+
+@bp.route("/<int:referral_id>/versions/<int:number>/document")
+def version_document(referral_id: int, number: int):
+    referral = get_referral(referral_id, current_user)
+    version = get_version(referral, number, current_user)
+    return send_file(BytesIO(reply_document(referral, version)), mimetype=DOCX_TYPE, as_attachment=True,
+                     download_name=reply_filename(referral, version))
+
+
+@bp.route("/<int:referral_id>/register", methods=["GET", "POST"])
+@roles_required(Role.OFFICER, Role.ADMIN)
+def register(referral_id: int):
+    """The officer enters a reply that came by e-mail or paper. The form starts empty: a body's
+    unsent working copy is not the officer's to read."""
+    referral = get_referral_for_officer(referral_id, current_user)
+    form = reply_form_for(referral.round.draft.sections, base=RegisterReplyForm)
+    if done := submit(form, lambda: responses.register_reply(
+            db.session, current_user, clock.now(), referral, received_on=form.received_on.data,
+            draft=_draft_from(form), declined=form.declined.data)):
+        flash_done(_("Svaret från %(name)s är registrerat (version %(n)s).", name=referral.body.name,
+                     n=done.result.number))
+        return redirect(url_for("rounds.show", round_id=referral.round_id))
+    return _form_page(referral, form, template="replies/register.html")
+
+
+@bp.route("/<int:referral_id>/reopen", methods=["POST"])
+@roles_required(Role.OFFICER, Role.ADMIN)
+def reopen(referral_id: int):
+    referral = get_referral_for_officer(referral_id, current_user)
+    if submit(FlaskForm(), lambda: responses.reopen(db.session, current_user, clock.now(), referral)):
+        flash_done(_("Svaret från %(name)s är öppnat igen och remissinstansen har fått besked.",
+                     name=referral.body.name))
+    return redirect(url_for("rounds.show", round_id=referral.round_id))
