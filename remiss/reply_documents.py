@@ -264,7 +264,7 @@ def _candidates(rest: str) -> list[tuple[str, str]]:
     """(heading, text after it) readings of what follows "Under rubrik"."""
     if rest[:1] in QUOTES:
         close = next((i for i in range(1, len(rest)) if rest[i] in QUOTES), len(rest))
-        return [(rest[1:close], rest[close + 1:].lstrip(STRIP))]
+        return [(rest[1:close], rest[close + 1:].lstrip(" \t:,;–—-"))]
     if ":" in rest:
         heading, _, after = rest.partition(":")
         return [(heading, after.strip())]
@@ -402,6 +402,7 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
     if reply.submitted_at.tzinfo is None:
         raise ValueError("submitted_at must be an aware datetime")
     document = docx.Document()
+    _swedish_a4(document)
     _properties(document.core_properties, reply)
     document.add_paragraph(_line(f"Remissvar från {reply.body_name}"), style="Title")
     document.add_heading("Uppgifter om remissvaret", level=1)
@@ -465,6 +466,19 @@ def _facts(document, facts: list[tuple[str, str]]) -> None:
             paragraph = document.add_paragraph()
             paragraph.add_run(f"{label}: ").bold = True
             paragraph.add_run(value)
+
+
+def _swedish_a4(document) -> None:
+    """python-docx's blank document is US Letter and American English; Swedish offices print A4,
+    and Word should spell-check in Swedish."""
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(25)
+    for lang in document.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), "sv-SE")
 
 
 def _properties(properties, reply: ReplyContent) -> None:
