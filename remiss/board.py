@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from . import calendar
 from .i18n import swedish_key
@@ -59,10 +59,10 @@ def referral_status(referral: Referral, response: Response | None, now: datetime
 
 
 def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[BoardRow]:
-    """Every referral of the round with what the board shows; four queries whatever the size."""
+    """Every referral of the round with what the board shows; four queries whatever the size.
+    Stance and case reference are the latest submitted version's: the working copy is the body's own."""
     found = session.execute(
-        select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code,
-               Response.late, Response.stance, Response.case_reference)
+        select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code, Response.late)
         .join(Body, Body.id == Referral.body_id)
         .outerjoin(Response, Response.referral_id == Referral.id)
         .where(Referral.round_id == round_.id)
@@ -79,24 +79,30 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
                OutboxMessage.state == OutboxState.SENT)
         .group_by(OutboxMessage.referral_id)
     ).all())
-    versions = dict(session.execute(
-        select(Response.referral_id, func.max(ResponseVersion.number))
+    newer = aliased(ResponseVersion)
+    latest = session.execute(
+        select(Response.referral_id, ResponseVersion.number, ResponseVersion.content["stance"].as_string(),
+               ResponseVersion.content["case_reference"].as_string())
         .join(ResponseVersion, ResponseVersion.response_id == Response.id)
         .join(Referral, Referral.id == Response.referral_id)
-        .where(Referral.round_id == round_.id).group_by(Response.referral_id)
-    ).all())
+        .where(Referral.round_id == round_.id, ~exists().where(newer.response_id == ResponseVersion.response_id,
+                                                               newer.number > ResponseVersion.number))
+    ).all()
+    versions = {referral_id: (number, stance, case_reference) for referral_id, number, stance, case_reference
+                in latest}
     round_open = round_.state == RoundState.OPEN
     rows = []
-    for referral_id, state, deadline, name, code, late, stance, case_reference in found:
+    for referral_id, state, deadline, name, code, late in found:
         status = status_of(state, bool(late), deadline, round_open, now, zone)
         answered = status in ("submitted", "declined", "late")
+        latest_version, stance, case_reference = versions.get(referral_id, (None, None, ""))
         extension_state, requested = extensions.get(referral_id, (None, None))
         rows.append(BoardRow(
             referral_id=referral_id, body_name=name, body_code=code, status=status, deadline=deadline,
             days_left=calendar.days_left(deadline, now, zone), extension_state=extension_state,
             extension_requested=requested, last_reminder=reminders.get(referral_id),
             stance=stance if answered else None, case_reference=(case_reference or "") if answered else "",
-            latest_version=versions.get(referral_id)))
+            latest_version=latest_version))
     return sorted(rows, key=lambda row: swedish_key(row.body_name))
 
 

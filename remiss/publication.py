@@ -8,9 +8,8 @@ Every function runs a fixed number of queries, whatever the number of bodies.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, cast, func, select
-from sqlalchemy import Text as TextType
-from sqlalchemy.orm import Session, contains_eager, joinedload, undefer
+from sqlalchemy import Text, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, undefer
 
 from .i18n import swedish_key
 from .models import (
@@ -63,11 +62,10 @@ def _published_versions():
 
 
 def _latest_of(versions):
-    """Narrow a select of ResponseVersion to the latest version of each response."""
-    latest = (select(ResponseVersion.response_id, func.max(ResponseVersion.number).label("number"))
-              .group_by(ResponseVersion.response_id).subquery())
-    return versions.join(latest, and_(latest.c.response_id == ResponseVersion.response_id,
-                                      latest.c.number == ResponseVersion.number))
+    """Narrow a select of ResponseVersion to the latest version of each response (the one that counts)."""
+    later = aliased(ResponseVersion)
+    return versions.where(~exists().where(later.response_id == ResponseVersion.response_id,
+                                          later.number > ResponseVersion.number))
 
 
 def list_published_rounds(session: Session) -> list[PublishedRound]:
@@ -137,9 +135,10 @@ def get_public_file(session: Session, file_id: int) -> StoredFile | None:
     if not is_draft:
         # Attachments live inside the JSON of each version, which the two databases search
         # differently: narrow with a LIKE on the text both store, then check the parsed content.
-        candidates = session.scalars(
-            _published_versions().where(cast(ResponseVersion.content, TextType).like(f'%"file_id"%{file_id}%'))
-        ).all()
+        text = cast(ResponseVersion.content, Text)
+        candidates = session.scalars(_published_versions().where(or_(*(
+            text.like(f'%"file_id":{space}{file_id}{end}%') for space in ("", " ") for end in (",", "}")
+        )))).all()
         if not any(_lists_file(version.content, file_id) for version in candidates):
             return None
     return session.scalar(select(StoredFile).options(undefer(StoredFile.data)).where(StoredFile.id == file_id))

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from . import audit, calendar, invitations
 from .docx_files import check_pdf_or_docx
@@ -111,6 +112,9 @@ def _store(session, actor, now, referral, version, draft: ReplyDraft) -> Respons
         setattr(response, name, value if value != "" or name != "stance" else None)
     _set_comments(response, referral, draft)
     response.updated_at, response.updated_by_id = now, actor.id
+    # The version only moves when the row is updated: a save that changed only comments, at the same
+    # instant as the last one, must still move it, or a concurrent save would overwrite those comments.
+    flag_modified(response, "updated_at")
     if referral.state == ReferralState.INVITED:
         referral.state = ReferralState.IN_PROGRESS
         audit.record(session, actor, now, "referral.started", referral, before=ReferralState.INVITED,
@@ -141,7 +145,7 @@ def _set_comments(response: Response, referral: Referral, draft: ReplyDraft) -> 
 
 
 def submit_reply(session: Session, actor: User, now: datetime, referral: Referral, *,
-                 version: int) -> ResponseVersion:
+                 version: int | None) -> ResponseVersion:
     """Send the saved reply: a new kept version, the referral answered (late after the deadline),
     a receipt with the reply as .docx to the actor and the body's mailbox, a notice to the officer."""
     _check_may_answer(referral, actor, now)
@@ -152,29 +156,34 @@ def submit_reply(session: Session, actor: User, now: datetime, referral: Referra
         raise EditConflict(current_draft(response), response.lock_version, None)
     if not response.stance or response.stance == Stance.ABSTAINS:
         raise WorkflowError(_l("Välj ett ställningstagande innan du skickar svaret."), "stance")
+    response.registered_by_officer, response.received_on = False, None  # the body sends this one itself
     return _freeze(session, actor, now, referral, response, ReferralState.SUBMITTED)
 
 
 def decline(session: Session, actor: User, now: datetime, referral: Referral, reason: str = "") -> ResponseVersion:
-    """Avstår från att yttra sig: one step, an optional reason, and the referral counts as answered."""
+    """Avstår från att yttra sig: one step, an optional reason, and the referral counts as answered.
+    The kept version says that and the reason only: what the working copy holds is not sent with it
+    (the secretary never saw it on the decline page), and stays there unchanged."""
     _check_may_answer(referral, actor, now)
-    response = response_of(session, referral) or Response(referral_id=referral.id, updated_at=now,
-                                                          referral=referral)
-    session.add(response)
-    response.stance, response.summary = Stance.ABSTAINS, reason.strip()
-    response.updated_at, response.updated_by_id = now, actor.id
-    session.flush()
-    return _freeze(session, actor, now, referral, response, ReferralState.DECLINED)
+    response = response_of(session, referral)
+    if response is None:
+        response = Response(referral_id=referral.id, updated_at=now, updated_by_id=actor.id, referral=referral)
+        session.add(response)
+        session.flush()
+    content = {**asdict(ReplyFields(stance=Stance.ABSTAINS.value, summary=reason.strip())), "comments": [],
+               "general_comments": "", "attachments": [], "registered_by_officer": False, "received_on": None}
+    return _freeze(session, actor, now, referral, response, ReferralState.DECLINED, content)
 
 
-def _freeze(session, actor, now, referral, response, state) -> ResponseVersion:
+def _freeze(session, actor, now, referral, response, state, content: dict | None = None) -> ResponseVersion:
     late = now > calendar.deadline_instant(referral.deadline, invitations.zone())
     before = referral.state
     number = len(response.versions) + 1
     kept = ResponseVersion(number=number, submitted_at=now, submitted_by_id=actor.id, late=late,
-                           content=snapshot(response, referral))
+                           content=content or snapshot(response, referral))
     response.versions.append(kept)
     response.submitted_at, response.late = now, late
+    flag_modified(response, "submitted_at")  # a confirmation page opened before this cannot send again
     referral.state, referral.answered_at, referral.reopened = state, now, False
     session.flush()
     from . import receipts  # the .docx and the mails; kept apart from the rules

@@ -5,12 +5,13 @@ fails on an argument name it does not know, so whoever adds a route also says wh
 secretary of another body must not reach through it.
 """
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from remiss import responses
 from remiss.models import RoundState, User
 
 from . import builders
@@ -63,6 +64,7 @@ class ObjectsOutOfReach:
         session.flush()
         for round_ in (self.round_to_b, self.unsent_round, self.round_to_a):
             session.refresh(round_)
+        self._reply(session)
 
         # argument name -> [(value, out of reach for the secretary of A?)]
         self.values = {
@@ -77,7 +79,27 @@ class ObjectsOutOfReach:
             "body_id": [(self.body_b.id, True), (self.body_a.id, True)],
             "user_id": [(self.secretary_of_b.id, True), (self.officer.id, True)],
             "token": [("inte-en-riktig-länk", True)],
+            # An attachment of B's working copy (reached through A's referral too); A's own is in reach.
+            "attachment_id": [(self.b_working_attachment.id, True), (self.a_working_attachment.id, False)],
+            # B has sent two versions in the round to both; A one, so A's referral has no version 2.
+            "number": [(2, True), (1, False)],
+            # A file public once sent (B's reply in the round to B), and one only in B's working copy.
+            "file_id": [(self.b_sent_attachment.file_id, False), (self.b_working_attachment.file_id, True)],
         }
+
+    def _reply(self, session):
+        """Replies through the workflow: B answered the round sent only to it with an attachment (a
+        public file once sent) and sent two versions in the round to both, then attached a file it has
+        not sent; A sent one version and has a file in its working copy."""
+        to_b = referral_of(self.round_to_b, self.body_b)
+        b_in_a, a_in_a = referral_of(self.round_to_a, self.body_b), referral_of(self.round_to_a, self.body_a)
+        self.b_sent_attachment = attach(session, self.secretary_of_b, to_b, "kalmarhem-protokoll.pdf")
+        send_reply(session, self.secretary_of_b, to_b)
+        send_reply(session, self.secretary_of_b, b_in_a)
+        send_reply(session, self.secretary_of_b, b_in_a, hours=1)
+        self.b_working_attachment = attach(session, self.secretary_of_b, b_in_a, "kalmarhem-ej-skickad.pdf")
+        send_reply(session, self.secretary, a_in_a)
+        self.a_working_attachment = attach(session, self.secretary, a_in_a, "socialnamnden-ej-skickad.pdf")
 
     def check_known(self, rule: Rule) -> None:
         unknown = set(rule.arguments) - set(self.values)
@@ -97,6 +119,23 @@ class ObjectsOutOfReach:
     def any_url(self, rule: Rule) -> str:
         self.check_known(rule)
         return rule.build({name: self.values[name][0][0] for name in rule.arguments}, append_unknown=False)[1]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def attach(session, secretary, referral, filename):
+    return responses.add_attachment(session, secretary, builders.BUILT_AT, referral, filename=filename, data=PDF)
+
+
+def send_reply(session, secretary, referral, *, hours=0):
+    """Save and submit a reply (a new version when one was sent before)."""
+    now = builders.BUILT_AT + timedelta(hours=hours)
+    working = responses.response_of(session, referral)
+    draft = responses.ReplyDraft(responses.ReplyFields(stance="approves", summary="Svar."))
+    saved = responses.save_reply(session, secretary, now, referral, version=working.lock_version if working else None,
+                                 draft=draft)
+    return responses.submit_reply(session, secretary, now, referral, version=saved.lock_version)
 
 
 @pytest.fixture
@@ -186,6 +225,26 @@ def is_signed_in_as(client, user) -> bool:
 
 def referral_of(round_, body):
     return next(r for r in round_.referrals if r.body_id == body.id)
+
+
+def test_secretary_reaches_their_own_bodys_reply_its_attachments_and_versions_and_no_others(client, world):
+    client.sign_in(world.secretary.email)
+    own = f"/referrals/{referral_of(world.round_to_a, world.body_a).id}"
+
+    assert client.get(f"{own}/reply").status_code == 200
+    assert client.get(f"{own}/reply/attachments/{world.a_working_attachment.id}").data == PDF
+    assert client.get(f"{own}/versions/1").status_code == 200
+    assert client.get(f"{own}/versions/2").status_code == 404, "B's second version is not A's"
+    assert client.get(f"{own}/reply/attachments/{world.b_working_attachment.id}").status_code == 404
+    assert client.post(f"{own}/reply/attachments/{world.b_working_attachment.id}/delete").status_code == 404
+
+
+def test_only_a_sent_attachment_is_a_public_file(client, world):
+    assert client.get(f"/public/files/{world.b_sent_attachment.file_id}").data == PDF
+    assert client.get(f"/public/files/{world.b_working_attachment.file_id}").status_code == 404
+    assert client.get(f"/public/files/{world.a_working_attachment.file_id}").status_code == 404
+    client.sign_in(world.secretary.email)
+    assert client.get(f"/public/files/{world.b_working_attachment.file_id}").status_code == 404
 
 
 def test_secretary_sees_the_referral_sent_to_their_own_body(client, world):

@@ -11,7 +11,8 @@ import pytest
 
 from remiss import extension_requests, rounds
 from remiss.models import (
-    ExtensionRequest, ExtensionState, OutboxMessage, OutboxState, ReferralState, Response, RoundState, Stance,
+    ExtensionRequest, ExtensionState, OutboxMessage, OutboxState, ReferralState, Response, ResponseVersion,
+    RoundState, Stance,
 )
 
 from . import builders
@@ -20,10 +21,16 @@ NOW = datetime(2021, 1, 27, 9, 0, tzinfo=timezone.utc)  # the frozen clock's def
 
 
 def answer(session, referral, *, stance, case_reference="", late=False, state=ReferralState.SUBMITTED):
-    """A reply as the responses workflow will leave it (that workflow does not exist yet)."""
+    """A reply as the responses workflow leaves it, without its mails: the working copy and, once
+    answered, the submitted version 1 (what the board shows)."""
     answered = state in (ReferralState.SUBMITTED, ReferralState.DECLINED)
-    session.add(Response(referral_id=referral.id, stance=stance, case_reference=case_reference, late=late,
-                         updated_at=NOW, submitted_at=NOW if answered else None))
+    response = Response(referral_id=referral.id, stance=stance, case_reference=case_reference, late=late,
+                        updated_at=NOW, submitted_at=NOW if answered else None)
+    if answered:
+        response.versions.append(ResponseVersion(number=1, submitted_at=NOW, late=late, content={
+            "stance": stance, "case_reference": case_reference, "summary": "", "comments": [],
+            "general_comments": "", "attachments": [], "registered_by_officer": False, "received_on": None}))
+    session.add(response)
     referral.state = state
     referral.answered_at = NOW if answered else None
     session.flush()

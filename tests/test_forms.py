@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from wtforms.fields.core import UnboundField
 
-from remiss import forms
+from remiss import forms, responses
+from remiss.errors import WorkflowError
 from remiss.models import Body, Role, User
 
 from . import builders
@@ -310,6 +311,9 @@ def hostile_payloads():
     return payloads
 
 
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
 class Argument:
     """A live value for each URL argument, fresh per request where the request may spend it."""
 
@@ -319,19 +323,36 @@ class Argument:
         self.secretary = builders.create_secretary(session, self.body)
         self.strategy = builders.create_strategy(session)
         builders.create_draft(session, self.strategy)
-        self.draft = builders.create_draft(session, self.strategy)  # two versions, so they can be compared
+        # Two versions, so they can be compared; the second from Word, so the round sends a file.
+        self.draft = builders.create_docx_draft(session, self.strategy)
         self.round = builders.create_round(session, self.strategy, [self.body])
         session.flush()
         self.referral = self.round.referrals[0]
         session.commit()
+        self.attachment = None
+        self.attachment_id()
+
+    def attachment_id(self) -> int:
+        """A fresh attachment of the secretary's working copy (removing one spends it), while the
+        reply may still change; after that (a hostile post may have cancelled the round), the last one."""
+        try:
+            self.attachment = responses.add_attachment(self.session, self.secretary, builders.BUILT_AT,
+                                                       self.referral, filename="bilaga.pdf", data=PDF)
+            self.session.commit()
+        except WorkflowError:
+            self.session.rollback()
+        return self.attachment.id
 
     def value(self, name: str):
         if name == "token":
             path = builders.create_password_link(self.session, self.secretary, purpose="reset")
             self.session.commit()
             return path.rsplit("/", 1)[1]
+        if name == "attachment_id":
+            return self.attachment_id()
         known = {"body_id": self.body.id, "user_id": self.secretary.id, "strategy_id": self.strategy.id,
-                 "draft_id": self.draft.id, "round_id": self.round.id, "referral_id": self.referral.id}
+                 "draft_id": self.draft.id, "round_id": self.round.id, "referral_id": self.referral.id,
+                 "file_id": self.draft.file_id, "number": 1}
         if name not in known:
             pytest.fail(f"a form route takes {name!r}: add a live value for it to tests/test_forms.py Argument",
                         pytrace=False)

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, render_template, send_file
 from flask_babel import gettext as _
 
 from .. import clock, publication
-from ..access import MAX_ID
 from ..extensions import db
 from ..i18n import format_deadline, language
 from ..mail import external_url
@@ -54,9 +53,7 @@ def show_reply(round_id: int, referral_id: int):
 @bp.route("/files/<int:file_id>")
 @public
 def download_file(file_id: int):
-    stored = publication.get_public_file(db.session, file_id) if file_id <= MAX_ID else None
-    if stored is None:
-        abort(404)
+    stored = publication.get_public_file(db.session, file_id) or abort(404)
     return send_file(BytesIO(stored.data), mimetype=stored.content_type, as_attachment=True,
                      download_name=stored.filename)
 

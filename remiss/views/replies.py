@@ -1,7 +1,7 @@
 """The reply (remissvar) as a body's secretary writes it, and as the officer registers one that came by mail."""
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -39,7 +39,14 @@ def _fill(form, draft: ReplyDraft, version) -> None:
 
 
 def _version_of(form) -> int | None:
-    return int(form.version.data) if (form.version.data or "").isdigit() else None
+    return _version_number(form.version.data)
+
+
+def _version_number(posted: str | None) -> int | None:
+    """The version a posted form started from. Anything that is not one (a tampered field, "²", a
+    number too long for int()) is no version: the workflow refuses it as a conflict, never a 500."""
+    posted = posted or ""
+    return int(posted) if posted.isdecimal() and len(posted) <= 9 else None
 
 
 def _form_page(referral, form, *, conflict: EditConflict | None = None, imported: bool = False,
@@ -94,7 +101,7 @@ def confirm(referral_id: int):
         return redirect(url_for("replies.edit", referral_id=referral.id))
     form = FlaskForm()
     if done := submit(form, lambda: responses.submit_reply(db.session, current_user, clock.now(), referral,
-                                                           version=int(request.form.get("version") or 0))):
+                                                           version=_version_number(request.form.get("version")))):
         flash_done(_("Svaret är inskickat (version %(n)s). Ett kvitto är på väg till din e-post.",
                      n=done.result.number))
         return redirect(url_for("referrals.show", referral_id=referral.id))
@@ -133,9 +140,11 @@ def import_word(referral_id: int):
     if upload_form.validate_on_submit() and upload_form.file.data:
         sections = referral.round.draft.sections
         try:
-            found = read_reply_docx(upload_form.file.data.read(current_app.config["MAX_UPLOAD_SIZE"] + 1),
-                                    [(s.id, s.heading) for s in sections],
-                                    max_size=current_app.config["MAX_UPLOAD_SIZE"])
+            upload = upload_form.file.data
+            found = read_reply_docx(upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1),
+                                    [(s.id, s.heading) for s in sections], filename=upload.filename or "",
+                                    max_size=current_app.config["MAX_UPLOAD_SIZE"],
+                                    strategy_reference=referral.round.strategy.case_reference)
         except WorkflowError as error:
             show_workflow_error(upload_form, error)
         else:
@@ -183,9 +192,18 @@ def add_attachment(referral_id: int):
 def remove_attachment(referral_id: int, attachment_id: int):
     referral = get_referral_to_answer(referral_id, current_user)
     attachment = _attachment_of(referral, attachment_id)
-    if submit(FlaskForm(), lambda: responses.remove_attachment(db.session, current_user, clock.now(), attachment)):
+    form = FlaskForm()
+    if submit(form, lambda: responses.remove_attachment(db.session, current_user, clock.now(), attachment)):
         flash_done(_("Bilagan är borttagen."))
+    else:
+        _flash_refusal(form)
     return redirect(url_for("replies.edit", referral_id=referral.id) + "#bilagor")
+
+
+def _flash_refusal(form) -> None:
+    """A button that returns to another page: a refusal is said there, not dropped."""
+    for message in [*form.form_errors, *(error for field in form for error in field.errors)]:
+        flash(str(message), "error")
 
 
 def _attachment_of(referral, attachment_id: int) -> ResponseAttachment:
@@ -240,7 +258,10 @@ def register(referral_id: int):
 @roles_required(Role.OFFICER, Role.ADMIN)
 def reopen(referral_id: int):
     referral = get_referral_for_officer(referral_id, current_user)
-    if submit(FlaskForm(), lambda: responses.reopen(db.session, current_user, clock.now(), referral)):
+    form = FlaskForm()
+    if submit(form, lambda: responses.reopen(db.session, current_user, clock.now(), referral)):
         flash_done(_("Svaret från %(name)s är öppnat igen och remissinstansen har fått besked.",
                      name=referral.body.name))
+    else:
+        _flash_refusal(form)
     return redirect(url_for("rounds.show", round_id=referral.round_id))
