@@ -237,7 +237,7 @@ class ReplyForm(Form):
     decision_date = LocalDateField(_l("Beslutsdatum"), validators=[Optional()])
     decision_paragraph = StringField(_l("Paragraf (§)"), validators=[Optional(), Length(max=20)])
     signatory_name = StringField(_l("Undertecknad av"), validators=[Optional(), Length(max=200)])
-    signatory_title = StringField(_l("Titel"), validators=[Optional(), Length(max=200)])
+    signatory_title = StringField(_l("Befattning"), validators=[Optional(), Length(max=200)])
     contact = StringField(_l("Handläggare och kontaktuppgifter"), validators=[Optional(), Length(max=300)])
 
     def comment_fields(self):

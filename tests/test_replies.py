@@ -1128,3 +1128,62 @@ def test_the_board_with_replies_runs_the_same_number_of_queries_for_5_and_for_20
     board = client.get(f"/rounds/{large.id}").text
     assert "120 av 200 har svarat." in board
     assert board.count("/versions/2\"") == 40 and board.count("/versions/1\"") == 80
+
+
+# ---------------------------------------------------------------- the board's own Word reply
+
+KALMAR_REPLY = builders.KALMAR_DRAFT.with_name("kalmar-social-board-reply.docx")
+
+
+@pytest.fixture
+def kalmar_out(session, frozen_clock):
+    """The Kalmar draft (as uploaded in Word) sent to the social board."""
+    officer = builders.create_officer(session)
+    strategy = builders.create_strategy(session, officer=officer, case_reference="KS 2020/0946")
+    builders.create_docx_draft(session, strategy)
+    social = builders.create_body(session, name="Socialnämnden", code="SN", mailbox="sn@kommun.example")
+    sara = builders.create_secretary(session, social, email="sara@kommun.example")
+    round_ = builders.create_round(session, strategy, [social])
+    session.commit()
+    return SimpleNamespace(referral=round_.referrals[0], sara=sara,
+                           sections={s.heading: s for s in round_.draft.sections})
+
+
+def test_importing_the_boards_word_reply_prefills_the_form_and_saves_nothing(client, session, kalmar_out):
+    client.sign_in(kalmar_out.sara.email)
+    referral_id = kalmar_out.referral.id
+
+    page = client.post(f"/referrals/{referral_id}/reply/import",
+                       {"file": (io.BytesIO(KALMAR_REPLY.read_bytes()), KALMAR_REPLY.name)},
+                       content_type="multipart/form-data")
+
+    assert page.status_code == 200, page.text
+    values = form_values(page.text)
+    assert values["case_reference"] == "SN 2021/0163.02.10"
+    assert values["proposed_decision"].startswith("Socialnämnden överlämnar upprättat förslag till yttrande")
+    filled = {name for name, text in values.items() if name.startswith("comment_") and text.strip()}
+    expected = {f"comment_{kalmar_out.sections[h].id}"
+                for h in ("Verksamhetsutveckling och extern finansiering", "Ansvar och organisation")}
+    assert filled == expected
+    assert "centralt placerad stödfunktion" in values[f"comment_{kalmar_out.sections['Verksamhetsutveckling och extern finansiering'].id}"]
+    assert session.scalar(select(Response.id).where(Response.referral_id == referral_id)) is None
+
+    values["action"] = "save"
+    saved = client.post(f"/referrals/{referral_id}/reply", values)
+
+    assert saved.status_code == 302
+    session.expire_all()
+    response = session.scalar(select(Response).where(Response.referral_id == referral_id))
+    assert response.case_reference == "SN 2021/0163.02.10"
+    assert {c.section.heading for c in response.comments if c.section} == {
+        "Verksamhetsutveckling och extern finansiering", "Ansvar och organisation"}
+
+
+def test_importing_a_file_that_is_not_word_keeps_the_form_and_says_why(client, session, kalmar_out):
+    client.sign_in(kalmar_out.sara.email)
+
+    page = client.post(f"/referrals/{kalmar_out.referral.id}/reply/import",
+                       {"file": (io.BytesIO(b"%PDF-1.7 not word"), "svar.docx")}, content_type="multipart/form-data")
+
+    assert page.status_code == 422
+    assert "inte ett Word-dokument" in page.text
