@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from . import calendar
 from .i18n import swedish_key
 from .models import (
-    Body, ExtensionRequest, ExtensionState, OutboxMessage, OutboxState, Referral, ReferralRound,
+    Body, ExtensionRequest, ExtensionState, PlannedReminder, Referral, ReferralRound,
     ReferralState, Response, ResponseVersion, RoundState,
 )
 
@@ -73,11 +73,10 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
         .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
     )}
     reminders = dict(session.execute(
-        select(OutboxMessage.referral_id, func.max(OutboxMessage.sent_at))
-        .join(Referral, Referral.id == OutboxMessage.referral_id)
-        .where(Referral.round_id == round_.id, OutboxMessage.kind == "reminder",
-               OutboxMessage.state == OutboxState.SENT)
-        .group_by(OutboxMessage.referral_id)
+        select(PlannedReminder.referral_id, func.max(PlannedReminder.planned_at))
+        .join(Referral, Referral.id == PlannedReminder.referral_id)
+        .where(Referral.round_id == round_.id)
+        .group_by(PlannedReminder.referral_id)
     ).all())
     newer = aliased(ResponseVersion)
     latest = session.execute(

@@ -72,12 +72,42 @@ remiss_cli.add_command(outbox_cli)
 
 @outbox_cli.command("send")
 def outbox_send():
-    """Deliver pending mail through the configured SMTP server."""
-    sent, failed = mail.send_pending(db.session, clock.now())
-    db.session.commit()
-    click.echo(f"sent {sent}, failed {failed}")
-    if failed:
+    """Deliver due mail through the configured SMTP server (temporary errors are retried later)."""
+    from .jobs import drain_outbox
+
+    outcome = drain_outbox(db.session, clock.now())
+    click.echo(f"sent {outcome['sent']}, to retry {outcome['retry']}, failed {outcome['failed']}")
+    if outcome["failed"]:
         sys.exit(1)
+
+
+@remiss_cli.command("reminders")
+@click.option("--now", "at", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]), default=None,
+              help="Pretend it is this local time (Europe/Stockholm), e.g. 2021-03-19T08:00.")
+@click.option("--dry-run", is_flag=True, help="Show what is due; plan and send nothing.")
+def reminders_command(at, dry_run):
+    """Run one scheduler tick: plan the reminders that are due, then send the outbox. For cron,
+    systemd timers, or to see what would go out."""
+    from .invitations import zone
+    from .jobs import drain_outbox, plan
+
+    now = at.replace(tzinfo=zone()) if at else clock.now()
+    due = plan(db.session, now, dry_run=dry_run)
+    for d in due:
+        click.echo(f"{d.referral.id}\t{d.referral.body.name}\t{d.offset:+d}\t{d.deadline.isoformat()}\t"
+                   f"{d.due_at.isoformat()}")
+    click.echo(f"{len(due)} reminder(s) {'due' if dry_run else 'planned'}")
+    if not dry_run:
+        outcome = drain_outbox(db.session, now)
+        click.echo(f"sent {outcome['sent']}, to retry {outcome['retry']}, failed {outcome['failed']}")
+
+
+@remiss_cli.command("scheduler")
+def scheduler_command():
+    """Run the scheduler: every minute, plan due reminders and send the outbox. Runs until stopped."""
+    from .scheduler import run
+
+    run(current_app._get_current_object())
 
 
 rounds_cli = AppGroup("rounds", help="Referral rounds, for operators.")

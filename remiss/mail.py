@@ -1,10 +1,12 @@
 """Mail goes through the outbox: queued in the transaction that caused it, sent after commit.
 
-`queue_mail` is called by workflow functions; `send_pending` by `flask remiss outbox send`.
+`queue_mail` is called by workflow functions; jobs.drain_outbox sends (the scheduler, the CLI).
 """
 import smtplib
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -90,8 +92,8 @@ class SMTPSender:
     def __exit__(self, *exc):
         try:
             self.connection.quit()
-        except smtplib.SMTPException:
-            pass
+        except (smtplib.SMTPException, OSError):
+            pass  # the messages are sent or recorded already; a rude goodbye changes nothing
 
 
 def build_message(row: OutboxMessage, sender: str, files: list[StoredFile]) -> EmailMessage:
@@ -116,33 +118,86 @@ def build_message(row: OutboxMessage, sender: str, files: list[StoredFile]) -> E
     return message
 
 
-def send_pending(session: Session, now: datetime, sender=None, limit: int = 100) -> tuple[int, int]:
-    """Send due outbox rows; returns (sent, failed). The caller commits.
+# A claimed row is left alone this long; if its process dies before marking it, another takes it
+# over afterwards (so a crash can send one message twice, never lose it).
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=6)
+TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError, OSError)
 
-    A plain sender: a failure marks the row failed with the error. Retries with
-    back-off and claiming across processes come with the reminders work.
-    """
+
+def claim_due(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    """Take up to `limit` due rows for this process: locked with SKIP LOCKED on PostgreSQL so two
+    senders never take the same row, and leased so a crashed sender's rows come back. Commit next."""
     rows = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id).limit(limit)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
-    if not rows:
-        return 0, 0
-    sent = failed = 0
-    with (sender or SMTPSender(current_app.config)) as connection:
-        for row in rows:
-            files = [session.get(StoredFile, i) for i in row.attachment_ids]
-            row.attempts += 1
-            try:
-                connection.send(build_message(row, current_app.config["MAIL_SENDER"], [f for f in files if f]))
-            except smtplib.SMTPException as error:
-                row.state, row.last_error = OutboxState.FAILED, str(error)[:2000]
-                failed += 1
-            else:
-                row.state, row.sent_at = OutboxState.SENT, now
-                sent += 1
-    return sent, failed
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = now + CLAIM_LEASE
+    return rows
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after each temporary failure, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver(session: Session, now: datetime, row: OutboxMessage, connection) -> str:
+    """Send one claimed row and record the outcome: 'sent', 'retry' (4xx, connection trouble:
+    again after back-off) or 'failed' (5xx: shown to the officer, not retried)."""
+    files = [f for f in (session.get(StoredFile, i) for i in row.attachment_ids) if f]
+    try:
+        if connection is None:
+            raise ConnectionError("no connection to the mail server")
+        connection.send(build_message(row, current_app.config["MAIL_SENDER"], files))
+    except smtplib.SMTPResponseException as error:
+        return _failed(row, now, error.smtp_code, str(error))
+    except smtplib.SMTPRecipientsRefused as error:
+        code = min((c for c, _m in error.recipients.values()), default=550)
+        return _failed(row, now, code, str(error))
+    except TEMPORARY as error:
+        return _failed(row, now, 421, str(error))
+    row.state, row.sent_at, row.last_error = OutboxState.SENT, now, ""
+    return "sent"
+
+
+def _failed(row: OutboxMessage, now: datetime, code: int, message: str) -> str:
+    row.last_error = f"{code} {message}"[:2000]
+    if 400 <= code < 500:
+        row.next_attempt_at = now + backoff(row.attempts)
+        return "retry"
+    row.state = OutboxState.FAILED
+    return "failed"
+
+
+@contextmanager
+def connected(sender=None):
+    """An SMTP connection for a batch, or None when the server cannot be reached (rows then retry)."""
+    smtp = sender or SMTPSender(current_app.config)
+    try:
+        connection = smtp.__enter__()
+    except TEMPORARY:
+        connection = None
+    try:
+        yield connection
+    finally:
+        if connection is not None:
+            smtp.__exit__(None, None, None)
+
+
+def send_pending(session: Session, now: datetime, sender=None, limit: int = 100) -> Counter:
+    """Claim and send due rows in the caller's transaction (tests, one-off use); counts by outcome.
+    The scheduler and `flask remiss outbox send` use jobs.drain_outbox, which commits the claim first."""
+    outcome = Counter()
+    rows = claim_due(session, now, limit)
+    if rows:
+        with connected(sender) as connection:
+            for row in rows:
+                outcome[deliver(session, now, row, connection)] += 1
+    return outcome
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -175,8 +175,10 @@ def decline(session: Session, actor: User, now: datetime, referral: Referral, re
     return _freeze(session, actor, now, referral, response, ReferralState.DECLINED, content)
 
 
-def _freeze(session, actor, now, referral, response, state, content: dict | None = None) -> ResponseVersion:
-    late = now > calendar.deadline_instant(referral.deadline, invitations.zone())
+def _freeze(session, actor, now, referral, response, state, content: dict | None = None,
+            late: bool | None = None) -> ResponseVersion:
+    if late is None:
+        late = now > calendar.deadline_instant(referral.deadline, invitations.zone())
     before = referral.state
     number = len(response.versions) + 1
     kept = ResponseVersion(number=number, submitted_at=now, submitted_by_id=actor.id, late=late,
@@ -215,23 +217,42 @@ def snapshot(response: Response, referral: Referral) -> dict:
 
 def register_reply(session: Session, actor: User, now: datetime, referral: Referral, *, received_on: date,
                    draft: ReplyDraft, declined: bool = False) -> ResponseVersion:
-    """The officer enters a reply that came by e-mail or on paper, recorded as registered by them."""
+    """The officer enters a reply that came by e-mail or on paper, recorded as registered by them,
+    late only if it came in after the deadline. The kept version is what the officer typed: the
+    body's working copy (words and attachments the officer never saw) is neither sent nor changed."""
     if not actor.has_role(Role.OFFICER, Role.ADMIN):
         raise WorkflowError(_l("Bara en strateg kan registrera ett svar."))
     _check_open(referral, now)
     if received_on is None or received_on > calendar.local_date(now, invitations.zone()):
         raise WorkflowError(_l("Ange när svaret kom in (i dag eller tidigare)."), "received_on")
-    response = response_of(session, referral)
-    _store(session, actor, now, referral, response.lock_version if response else None, draft)
-    response = response_of(session, referral)
-    response.registered_by_officer, response.received_on = True, received_on
-    if declined:
-        response.stance = Stance.ABSTAINS
-    elif not response.stance or response.stance == Stance.ABSTAINS:
+    stance = Stance.ABSTAINS.value if declined else draft.fields.stance
+    if stance not in set(Stance) or (stance == Stance.ABSTAINS and not declined):
         raise WorkflowError(_l("Välj ett ställningstagande."), "stance")
-    session.flush()
+    content = _registered_content(referral, draft, stance, received_on)
+    response = response_of(session, referral)
+    if response is None:
+        response = Response(referral_id=referral.id, updated_at=now, updated_by_id=actor.id, referral=referral)
+        session.add(response)
+        session.flush()
     return _freeze(session, actor, now, referral, response,
-                   ReferralState.DECLINED if declined else ReferralState.SUBMITTED)
+                   ReferralState.DECLINED if declined else ReferralState.SUBMITTED, content,
+                   late=received_on > referral.deadline)
+
+
+def _registered_content(referral: Referral, draft: ReplyDraft, stance: str, received_on: date) -> dict:
+    """A registered reply in the shape of `snapshot`, made from the officer's form alone."""
+    sections = referral.round.draft.sections
+    if set(draft.comments) - {s.id for s in sections}:
+        raise WorkflowError(_l("Kommentaren hör till ett avsnitt som inte finns i utkastet."))
+    fields = asdict(draft.fields)
+    return {
+        **fields, "stance": stance,
+        "decision_date": fields["decision_date"].isoformat() if fields["decision_date"] else None,
+        "comments": [{"section_id": s.id, "section_key": s.key, "number": s.number, "heading": s.heading,
+                      "text": draft.comments[s.id]} for s in sections if draft.comments.get(s.id, "").strip()],
+        "general_comments": draft.general_comments if draft.general_comments.strip() else "",
+        "attachments": [], "registered_by_officer": True, "received_on": received_on.isoformat(),
+    }
 
 
 def reopen(session: Session, actor: User, now: datetime, referral: Referral) -> None:

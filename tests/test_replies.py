@@ -478,7 +478,7 @@ def test_a_reply_submitted_after_the_deadline_is_accepted_and_marked_late(client
     assert board_status(board, "Socialnämnden") == "late"
     assert " sen " in f" {board_row(board, 'Socialnämnden')} "
     assert "1 av 2 har svarat." in board
-    assert "(sent)" in client.get(f"/referrals/{out.social.id}/versions/1").text
+    assert "(sen)" in client.get(f"/referrals/{out.social.id}/versions/1").text
 
 
 def test_the_officer_reopens_a_locked_reply_and_the_next_submission_locks_it_again(

@@ -1,6 +1,6 @@
 """The data model of DESIGN.md, one module per part of the process."""
 from .people import Body, BodyKind, LoginAttempt, Membership, PasswordToken, Role, User
-from .records import AuditEvent, OutboxMessage, OutboxState
+from .records import AuditEvent, OutboxMessage, OutboxState, PlannedReminder
 from .referrals import (
     DEFAULT_REMINDER_OFFSETS,
     ExtensionRequest,
@@ -25,7 +25,7 @@ from .types import UTCDateTime
 __all__ = [
     "AuditEvent", "Body", "BodyKind", "DEFAULT_REMINDER_OFFSETS", "Disposition", "DispositionDecision",
     "Draft", "ExtensionRequest", "ExtensionState", "LoginAttempt", "Membership", "OutboxMessage",
-    "OutboxState", "PasswordToken", "Referral", "ReferralRound", "ReferralState", "Response",
+    "OutboxState", "PasswordToken", "PlannedReminder", "Referral", "ReferralRound", "ReferralState", "Response",
     "ResponseAttachment", "ResponseVersion", "Role", "RoundState", "Section", "SectionComment",
     "Stance", "StoredFile", "Strategy", "User", "UTCDateTime",
 ]

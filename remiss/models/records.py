@@ -1,8 +1,8 @@
 """What the system remembers of what it did: mail to send (the outbox) and the audit log."""
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -71,3 +71,18 @@ class AuditEvent(db.Model):
     before: Mapped[str] = mapped_column(String(200), default="")
     after: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class PlannedReminder(db.Model):
+    """A reminder decided for one referral. Unique per (referral, offset, deadline): whatever runs the
+    planner, and however often, a reminder is planned once — and again only if the deadline moves."""
+
+    __tablename__ = "planned_reminders"
+    __table_args__ = (UniqueConstraint("referral_id", "offset_days", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    offset_days: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)

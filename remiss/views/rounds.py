@@ -1,6 +1,7 @@
 """Referral rounds as the officer runs them: prepare, review, launch, the status board, changes after launch."""
 import csv
 import io
+import re
 
 from flask import (Blueprint, Response as HTTPResponse, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -168,11 +169,13 @@ def board_csv(round_id: int):
     writer.writerow(["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd",
                      "senaste påminnelse", "ställningstagande", "deras diarienummer"])
     for row in rows:
-        writer.writerow([_csv_safe(row.body_name), row.body_code, STATUS_LABELS[row.status], row.deadline.isoformat(),
+        writer.writerow([_csv_safe(row.body_name), _csv_safe(row.body_code), STATUS_LABELS[row.status],
+                         row.deadline.isoformat(),
                          row.days_left, STATUS_LABELS[row.extension_state] if row.extension_state else "",
                          row.last_reminder.isoformat() if row.last_reminder else "",
                          STANCE_LABELS.get(row.stance, ""), _csv_safe(row.case_reference)])
-    filename = f"status-{round_.strategy.case_reference.replace(' ', '-').replace('/', '-')}.csv"
+    # Headers leave as latin-1, unquoted here: letters and digits only ("KS 2020/0946" → KS-2020-0946).
+    filename = f"status-{re.sub(r'[^A-Za-z0-9]+', '-', round_.strategy.case_reference).strip('-')}.csv"
     # A byte-order mark so Excel opens the Swedish letters as UTF-8.
     return HTTPResponse("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={filename}"})
