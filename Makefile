@@ -30,8 +30,11 @@ migrate: $(VENV)/.installed
 demo: migrate
 	FLASK_DEBUG=1 $(BIN)/flask remiss demo
 
+# The app and the scheduler together; mail is written to instance/outbox (see /admin/outbox).
 run: translations demo
-	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	export FLASK_DEBUG=1 REMISS_MAIL_BACKEND=file; \
+	$(BIN)/flask remiss scheduler & scheduler=$$!; trap "kill $$scheduler 2>/dev/null" EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,8 @@ class Config:
     DEFAULT_LOCALE = "sv"
     LOCALES = ("sv", "en")
 
+    # "smtp" sends; "file" writes each mail as an .eml file in instance/outbox (development, the demo).
+    MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
     MAIL_USE_STARTTLS = False

@@ -16,10 +16,12 @@ from .i18n import format_day
 
 @lru_cache(maxsize=64)
 def _closed_days(year: int) -> frozenset[date]:
-    closed = set(holidays.country_holidays("SE", years=year))
-    midsummer_day = next(d for d, name in holidays.country_holidays("SE", years=year, language="en_US").items()
-                         if "Midsummer" in name)
-    closed |= {midsummer_day - timedelta(days=1), date(year, 12, 24), date(year, 12, 31)}
+    closed = set(holidays.country_holidays("SE", years=year)) | {date(year, 12, 24), date(year, 12, 31)}
+    # The holiday data ends (in 2100): a year past it has no midsummer to find, only weekends.
+    midsummer_day = next((d for d, name in holidays.country_holidays("SE", years=year, language="en_US").items()
+                          if "Midsummer" in name), None)
+    if midsummer_day is not None:
+        closed.add(midsummer_day - timedelta(days=1))
     return frozenset(closed)
 
 

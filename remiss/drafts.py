@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .docx_files import DOCX_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
+from .docx_files import DOCX_TYPE, PDF_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
 from .models import Draft, Section, StoredFile, Strategy, User
 
+EXTENSIONS = {DOCX_TYPE: ".docx", PDF_TYPE: ".pdf"}
 # A renamed heading still counts as the same section when it is this similar (0–1).
 HEADING_SIMILARITY = 0.6
 # A heading rewritten beyond that is still matched when its text is nearly the same.
@@ -41,18 +42,23 @@ def store_file(session: Session, actor: User | None, now: datetime, *, filename:
                data: bytes) -> StoredFile:
     import hashlib
 
-    stored = StoredFile(filename=_safe_filename(filename), content_type=content_type, size=len(data),
-                        sha256=hashlib.sha256(data).hexdigest(), data=data,
+    stored = StoredFile(filename=_safe_filename(filename, content_type), content_type=content_type,
+                        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
                         uploaded_by_id=actor.id if actor else None, uploaded_at=now)
     session.add(stored)
     session.flush()
     return stored
 
 
-def _safe_filename(filename: str) -> str:
+def _safe_filename(filename: str, content_type: str = "") -> str:
     name = re.split(r"[\\/]", filename or "")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:200] or "dokument"
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip() or "dokument"
+    # The name says what the bytes are: a checked PDF named "svar.html" would open as a web page
+    # once downloaded, so it is saved as "svar.html.pdf".
+    extension = EXTENSIONS.get(content_type, "")
+    if not name.lower().endswith(extension):
+        name += extension
+    return name[:200 - len(extension)] + extension if len(name) > 200 else name
 
 
 def _add_version(session: Session, actor: User | None, now: datetime, strategy: Strategy, parsed: ParsedDraft,

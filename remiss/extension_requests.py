@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, invitations
 from .errors import WorkflowError
+from .rounds import check_horizon
 from .models import ExtensionRequest, ExtensionState, Referral, ReferralState, Role, RoundState, User
 
 CLOSED = (ReferralState.SUBMITTED, ReferralState.DECLINED, ReferralState.WITHDRAWN)
@@ -32,6 +33,7 @@ def request_extension(session: Session, actor: User, now: datetime, referral: Re
     _check_referral_open(referral)
     if requested_deadline is None or requested_deadline <= referral.deadline:
         raise WorkflowError(_l("Begär ett datum efter nuvarande sista svarsdag."), "requested_deadline")
+    check_horizon(requested_deadline, now, "requested_deadline")
     if not reason.strip():
         raise WorkflowError(_l("Skriv varför ni behöver mer tid, till exempel när nämnden sammanträder."), "reason")
     if pending_request(session, referral) is not None:
@@ -56,6 +58,7 @@ def grant_extension(session: Session, actor: User, now: datetime, referral: Refe
     _check_referral_open(referral)
     if deadline is None or deadline <= referral.deadline:
         raise WorkflowError(_l("Det nya datumet måste ligga efter nuvarande sista svarsdag."), "deadline")
+    check_horizon(deadline, now, "deadline")
     request = request or pending_request(session, referral) or ExtensionRequest(
         referral_id=referral.id, requested_at=now, reason="", requested_by_id=None)
     if request.state not in (None, ExtensionState.REQUESTED):

@@ -40,16 +40,16 @@ class MultiCheckboxField(SelectMultipleField):
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-# In a one-line field a line break is one too: a title or a name becomes a mail's Subject, and
-# Python's email refuses a header with any of these (str.splitlines) and stops the outbox.
+# Inside a one-line field a line break is one too (at its ends the workflow strips it): a title or
+# a name becomes a mail's Subject, and Python's email refuses a header with any of these
+# (str.splitlines) and stops the outbox.
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _no_control_characters(form, field) -> None:
-    values = field.data if isinstance(field.data, list) else [field.data]
+    values = [v for v in (field.data if isinstance(field.data, list) else [field.data]) if isinstance(v, str)]
     one_line = isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField))
-    patterns = (_CONTROL_CHARACTERS, _LINE_BREAKS) if one_line else (_CONTROL_CHARACTERS,)
-    if any(isinstance(value, str) and p.search(value) for value in values for p in patterns):
+    if any(_CONTROL_CHARACTERS.search(v) or (one_line and _LINE_BREAKS.search(v.strip())) for v in values):
         raise ValidationError(_l("Texten innehåller osynliga styrtecken, till exempel från inklistrad text. "
                                  "Skriv om den och försök igen."))
 

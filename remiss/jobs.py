@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from . import reminders
+from . import digest, reminders
 from .invitations import zone
 from .mail import claim_due, connected, deliver
 
@@ -23,6 +23,7 @@ def plan(session: Session, now: datetime, *, dry_run: bool = False) -> list[remi
         session.rollback()
         return []
     planned = reminders.plan_reminders(session, now, zone())
+    digest.queue_weekly_digests(session, now, zone())
     session.commit()
     return planned
 

@@ -2,6 +2,8 @@
 
 `queue_mail` is called by workflow functions; jobs.drain_outbox sends (the scheduler, the CLI).
 """
+import os
+import secrets
 import smtplib
 from collections import Counter
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from . import clock
 from .i18n import BABEL_LOCALE
 from .models import OutboxMessage, OutboxState, StoredFile
 
@@ -67,6 +70,32 @@ def queue_mail(session: Session, now: datetime, *, key: str, kind: str, to: str,
         statement = insert(OutboxMessage).values(values)
     # RETURNING, not rowcount: SQLAlchemy leaves rowcount at -1 for an INSERT on psycopg.
     return session.execute(statement.returning(OutboxMessage.id)).first() is not None
+
+
+class FileSender:
+    """Development: each mail becomes an .eml file in instance/outbox, listed for admins at /admin/outbox."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def __enter__(self):
+        os.makedirs(self.folder, exist_ok=True)
+        return self
+
+    def send(self, message: EmailMessage) -> None:
+        stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
+        with open(os.path.join(self.folder, f"{stamp}-{secrets.token_hex(4)}.eml"), "wb") as out:
+            out.write(message.as_bytes())
+
+    def __exit__(self, *exc):
+        return None
+
+
+def default_sender():
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "file":
+        return FileSender(os.path.join(current_app.instance_path, "outbox"))
+    return SMTPSender(config)
 
 
 class SMTPSender:
@@ -176,7 +205,7 @@ def _failed(row: OutboxMessage, now: datetime, code: int, message: str) -> str:
 @contextmanager
 def connected(sender=None):
     """An SMTP connection for a batch, or None when the server cannot be reached (rows then retry)."""
-    smtp = sender or SMTPSender(current_app.config)
+    smtp = sender or default_sender()
     try:
         connection = smtp.__enter__()
     except TEMPORARY:

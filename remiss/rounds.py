@@ -37,6 +37,19 @@ def _check_deadline(deadline: date | None, now: datetime) -> None:
     today = calendar.local_date(now, invitations.zone())
     if deadline is None or deadline <= today:
         raise WorkflowError(_l("Sista svarsdag måste ligga efter i dag."), "deadline")
+    check_horizon(deadline, now, "deadline")
+
+
+# No referral runs for years. A date further ahead is a slip of the keyboard, and beyond what the
+# calendar knows: the holiday data ends in 2100, and 9999-12-31 has no next day for the .ics event.
+MAX_DEADLINE_YEARS = 5
+
+
+def check_horizon(deadline: date, now: datetime, field: str) -> None:
+    """Raise WorkflowError for a deadline more than MAX_DEADLINE_YEARS ahead."""
+    if deadline > calendar.local_date(now, invitations.zone()) + timedelta(days=365 * MAX_DEADLINE_YEARS):
+        raise WorkflowError(_l("Sista svarsdag kan ligga högst %(n)s år fram i tiden.", n=MAX_DEADLINE_YEARS),
+                            field)
 
 
 def _bodies(session: Session, body_ids) -> list[Body]:
@@ -84,6 +97,8 @@ def check_editable(round_: ReferralRound) -> None:
 def _apply_fields(session, round_, now, *, deadline, body_ids, reply_label, cover_letter, reminder_offsets,
                   contact, draft=None) -> None:
     _check_deadline(deadline, now)
+    if contact is None or not contact.has_role(Role.OFFICER, Role.ADMIN):
+        raise WorkflowError(_l("Välj en kontaktperson."), "contact")
     if draft is not None:
         if draft.strategy_id != round_.strategy_id:
             raise WorkflowError(_l("Utkastet hör inte till ärendet."), "draft")
@@ -153,6 +168,8 @@ def withdraw_referral(session: Session, actor: User, now: datetime, referral: Re
     _check_open(referral.round)
     if referral.state == ReferralState.WITHDRAWN:
         raise WorkflowError(_l("Remissen är redan återkallad."))
+    if referral.state in ANSWERED:  # the reply is a public record; withdrawing would hide it
+        raise WorkflowError(_l("Remissen är redan besvarad och kan inte återkallas. Svaret är en allmän handling."))
     if not reason.strip():
         raise WorkflowError(_l("Skriv varför remissen återkallas; det står i mejlet till remissinstansen."),
                             "reason")

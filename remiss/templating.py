@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "declined": _l("avstår"), "overdue": _l("försenad"), "late": _l("sen"), "withdrawn": _l("återkallad"),
     "draft": _l("utkast"), "open": _l("utskickad"), "closed": _l("avslutad"), "cancelled": _l("avbruten"),
     "requested": _l("begärt"), "granted": _l("beviljat"), "refused": _l("avslaget"),
+    "pending": _l("väntar"), "sent": _l("skickat"), "failed": _l("misslyckades"),
     "on_referral": _l("på remiss"), "referral_closed": _l("remiss avslutad"),
     "round_prepared": _l("remiss förbereds"), "drafted": _l("utkast finns"), "new": _l("nytt"),
 }
@@ -84,7 +85,8 @@ def init_app(app: Flask) -> None:
         day=_memoised("day", i18n.format_day), days_left=_memoised("days", days_left_text),
         body_kind=_label(KIND_CHOICES), role_label=_label(ROLE_CHOICES),
         status_label=_memoised("status", _lookup(STATUS_LABELS)),
-        stance_label=_memoised("stance", _lookup(STANCE_LABELS)), action_label=_lookup(ACTION_LABELS),
+        stance_label=_memoised("stance", _lookup(STANCE_LABELS)),
+        outbox_state=_lookup(STATUS_LABELS), action_label=_lookup(ACTION_LABELS),
     )
     app.context_processor(_page_context)
 

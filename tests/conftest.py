@@ -131,11 +131,13 @@ def _empty_all_tables(engine) -> None:
 
 
 @pytest.fixture
-def app(database_url, request):
-    """The app on the backend of this run, in an app context, with an empty database."""
+def app(database_url, request, tmp_path):
+    """The app on the backend of this run, in an app context, with an empty database and an
+    instance folder of its own (the file mail backend writes there)."""
     settings = app_settings(database_url)
     settings.update(getattr(request, "param", {}) or {})
     app = create_app(settings)
+    app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         yield app
         db.session.remove()

@@ -5,6 +5,7 @@ fails on an argument name it does not know, so whoever adds a route also says wh
 secretary of another body must not reach through it.
 """
 import itertools
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -85,6 +86,8 @@ class ObjectsOutOfReach:
             "number": [(2, True), (1, False)],
             # A file public once sent (B's reply in the round to B), and one only in B's working copy.
             "file_id": [(self.b_sent_attachment.file_id, False), (self.b_working_attachment.file_id, True)],
+            # A mail written by the development file backend: the admin's alone.
+            "name": [("20210127T090000000000-abcd1234.eml", True)],
         }
 
     def _reply(self, session):
@@ -325,8 +328,18 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_500(client, world):
 
 # ---------------------------------------------------------------- (c) the register is the admin's
 
+def written_mail(app) -> str:
+    """A mail as the development file backend writes it, so the admin's page for it has one to show."""
+    folder = os.path.join(app.instance_path, "outbox")
+    os.makedirs(folder, exist_ok=True)
+    name = "20210127T090000000000-abcd1234.eml"
+    with open(os.path.join(folder, name), "w") as eml:
+        eml.write("Subject: Inbjudan\nTo: sn@kommun.example\nFrom: remiss@kommun.example\n\nHej.\n")
+    return name
+
+
 def admin_urls(app, world):
-    own = {"body_id": world.body_a.id, "user_id": world.secretary.id, "token": "x"}
+    own = {"body_id": world.body_a.id, "user_id": world.secretary.id, "token": "x", "name": written_mail(app)}
     for rule in routes(app):
         if rule.rule.startswith("/admin"):
             yield rule, rule.build({name: own[name] for name in rule.arguments}, append_unknown=False)[1]

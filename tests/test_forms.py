@@ -352,7 +352,7 @@ class Argument:
             return self.attachment_id()
         known = {"body_id": self.body.id, "user_id": self.secretary.id, "strategy_id": self.strategy.id,
                  "draft_id": self.draft.id, "round_id": self.round.id, "referral_id": self.referral.id,
-                 "file_id": self.draft.file_id, "number": 1}
+                 "file_id": self.draft.file_id, "number": 1, "name": "20210127T090000000000-abcd1234.eml"}
         if name not in known:
             pytest.fail(f"a form route takes {name!r}: add a live value for it to tests/test_forms.py Argument",
                         pytrace=False)

@@ -1,5 +1,8 @@
 """The register of bodies and users, kept by the admin (systemförvaltare)."""
-from flask import Blueprint, redirect, render_template, url_for
+import os
+from email import message_from_bytes, policy
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,7 +15,7 @@ from ..access import get_body, get_user
 from ..extensions import db
 from ..forms import BodyForm, UserForm
 from ..i18n import swedish_key
-from ..models import Membership, Role, User
+from ..models import Membership, OutboxMessage, OutboxState, Role, User
 from ..security import roles_required
 from ._helpers import flash_done, form_status, submit
 
@@ -119,3 +122,31 @@ def resend_invitation(user_id: int):
         db.session.commit()
         flash_done(_("En ny länk har skickats till %(email)s.", email=user.email))
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/outbox")
+def outbox():
+    """Mail in the outbox, failures first; with the file backend, the .eml files written."""
+    state = request.args.get("state", "")
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
+    if state in set(OutboxState):
+        query = query.where(OutboxMessage.state == state)
+    folder = os.path.join(current_app.instance_path, "outbox")
+    files = sorted(os.listdir(folder), reverse=True)[:200] if os.path.isdir(folder) else []
+    return render_template("admin/outbox.html", messages=db.session.scalars(query).all(), state=state,
+                           states=list(OutboxState), files=files,
+                           file_backend=current_app.config["MAIL_BACKEND"] == "file")
+
+
+@bp.route("/outbox/files/<name>")
+def outbox_file(name: str):
+    """One written .eml, as text: what the recipient would have received."""
+    folder = os.path.join(current_app.instance_path, "outbox")
+    if not name.endswith(".eml") or name != os.path.basename(name) or not os.path.isfile(os.path.join(folder, name)):
+        abort(404)
+    with open(os.path.join(folder, name), "rb") as eml:
+        message = message_from_bytes(eml.read(), policy=policy.default)
+    body = message.get_body(("plain",))
+    return render_template("admin/outbox_file.html", name=name, message=message,
+                           text=body.get_content() if body else "",
+                           attachments=[part.get_filename() for part in message.iter_attachments()])

@@ -18,6 +18,7 @@ from ..calendar import deadline_warnings, local_date
 from ..errors import WorkflowError
 from ..extensions import db
 from ..forms import AddBodyForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RoundForm, record_id
+from ..i18n import swedish_key
 from ..invitations import zone
 from ..models import AuditEvent, Body, BodyKind, ReferralRound, Role, RoundState, User
 from ..security import roles_required
@@ -70,8 +71,6 @@ def _round_fields(form: RoundForm, strategy) -> dict:
     contact = db.session.get(User, form.contact.data or 0)
     if draft is None:
         raise WorkflowError(_("Välj en version av utkastet."), "draft")
-    if contact is None or not contact.has_role(Role.OFFICER, Role.ADMIN):
-        raise WorkflowError(_("Välj en kontaktperson."), "contact")
     return dict(draft=draft, deadline=form.deadline.data, body_ids=form.bodies.data or [],
                 reply_label=form.reply_label.data, cover_letter=form.cover_letter.data,
                 reminder_offsets=form.reminder_offsets.data, contact=contact)
@@ -287,3 +286,24 @@ def history(round_id: int):
                                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events})))}
     return render_template("rounds/history.html", round=round_, events=events, actors=actors)
+
+
+@bp.route("/rounds/<int:round_id>/mail")
+def mail_log(round_id: int):
+    """Per body: the mails sent, reminders planned, the next reminder due, and failures."""
+    from ..models import OutboxMessage, PlannedReminder, Referral
+    from ..reminders import next_reminder
+
+    round_ = get_round(round_id, current_user)
+    referrals = sorted(round_.referrals, key=lambda r: swedish_key(r.body.name))
+    ids = [r.id for r in referrals]
+    messages, planned = {}, {}
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.referral_id.in_(ids))
+                                      .order_by(OutboxMessage.created_at, OutboxMessage.id)):
+        messages.setdefault(message.referral_id, []).append(message)
+    for reminder in db.session.scalars(select(PlannedReminder).where(PlannedReminder.referral_id.in_(ids))
+                                       .order_by(PlannedReminder.due_at)):
+        planned.setdefault(reminder.referral_id, []).append(reminder)
+    now = clock.now()
+    return render_template("rounds/mail.html", round=round_, referrals=referrals, messages=messages,
+                           planned=planned, upcoming={r.id: next_reminder(r, now, zone()) for r in referrals})
