@@ -142,7 +142,7 @@ def open_round_summaries(session: Session, now: datetime, zone: ZoneInfo) -> lis
         waiting = [r for r in active if r.state not in (ReferralState.SUBMITTED, ReferralState.DECLINED)]
         summaries.append(RoundSummary(
             round=round_, total=len(active), answered=len(active) - len(waiting),
-            overdue=sum(1 for r in waiting if r.deadline < today),
+            overdue=sum(1 for r in waiting if now > calendar.deadline_instant(r.deadline, zone)),
             pending_extensions=pending.get(round_.id, 0),
             next_deadline=min((r.deadline for r in waiting if r.deadline >= today), default=None),
         ))

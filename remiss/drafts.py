@@ -69,7 +69,7 @@ def _add_version(session: Session, actor: User | None, now: datetime, strategy: 
                   title=(parsed.title or strategy.title)[:300], file_id=file_id, source_text=source_text,
                   created_by_id=actor.id if actor else None, created_at=now)
     draft.sections = [
-        Section(position=i, key=key, level=p.level, number=p.number, heading=p.heading[:500], text=p.text)
+        Section(position=i, key=key, level=p.level, number=p.number[:20], heading=p.heading[:500], text=p.text)
         for i, (p, key) in enumerate(zip(parsed.sections, keys))
     ]
     session.add(draft)

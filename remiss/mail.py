@@ -2,6 +2,7 @@
 
 `queue_mail` is called by workflow functions; jobs.drain_outbox sends (the scheduler, the CLI).
 """
+import hashlib
 import os
 import secrets
 import smtplib
@@ -54,6 +55,9 @@ def queue_mail(session: Session, now: datetime, *, key: str, kind: str, to: str,
                reply_to: str = "", referral_id: int | None = None, attachment_ids=(),
                inline_attachments=()) -> bool:
     """Add a mail to the outbox unless one with the same key is there already. True if added."""
+    if len(key) > 200:  # a long address in the key: keep it unique, and within the column
+        key = key[:120] + ":" + hashlib.sha256(key.encode()).hexdigest()
+    rendered = Rendered(subject=" ".join(rendered.subject.split())[:400], text=rendered.text, html=rendered.html)
     values = dict(
         key=key, kind=kind, to_address=to, reply_to=reply_to, subject=rendered.subject,
         body_text=rendered.text, body_html=rendered.html, attachment_ids=list(attachment_ids),
