@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -61,21 +61,24 @@ def due_reminders(session: Session, now: datetime, zone: ZoneInfo) -> list[DueRe
                Referral.deadline.between(today - timedelta(days=REACH_DAYS), today + timedelta(days=REACH_DAYS)))
         .options(selectinload(Referral.round), selectinload(Referral.body))
     ).all()
-    latest = [d for d in (_latest_due(r, now, zone) for r in candidates) if d is not None]
-    if not latest:
+    if not candidates:
         return []
-    planned = set(session.execute(
-        select(PlannedReminder.referral_id, PlannedReminder.offset_days, PlannedReminder.deadline)
-        .where(tuple_(PlannedReminder.referral_id, PlannedReminder.offset_days, PlannedReminder.deadline)
-               .in_([(d.referral.id, d.offset, d.deadline) for d in latest]))
+    # The last reminder already planned for each referral: nothing timed before it goes out, so a
+    # moved deadline (anstånd) does not send its earlier, already passed reminders at once.
+    last_planned = dict(session.execute(
+        select(PlannedReminder.referral_id, func.max(PlannedReminder.due_at))
+        .where(PlannedReminder.referral_id.in_([r.id for r in candidates]))
+        .group_by(PlannedReminder.referral_id)
     ).all())
-    return [d for d in latest if (d.referral.id, d.offset, d.deadline) not in planned]
+    return [d for d in (_latest_due(r, now, zone, last_planned.get(r.id)) for r in candidates) if d is not None]
 
 
-def _latest_due(referral: Referral, now: datetime, zone: ZoneInfo) -> DueReminder | None:
-    """The latest reminder whose time has come; none planned before the referral was sent."""
+def _latest_due(referral: Referral, now: datetime, zone: ZoneInfo, after: datetime | None) -> DueReminder | None:
+    """The latest reminder whose time has come and that is later than the referral's invitation and
+    its last planned reminder."""
+    floor = max((t for t in (referral.invited_at, after) if t is not None), default=None)
     due = [(due_at(referral.deadline, o, zone), o) for o in offsets(referral.round.reminder_offsets)]
-    due = [(at, o) for at, o in due if at <= now and (referral.invited_at is None or at > referral.invited_at)]
+    due = [(at, o) for at, o in due if at <= now and (floor is None or at > floor)]
     if not due:
         return None
     at, offset = max(due)
