@@ -183,6 +183,12 @@ class AddBodyForm(Form):
                          description=_l("Valfritt. Annars gäller remissens sista svarsdag."))
 
 
+class RemindersForm(Form):
+    reminder_offsets = StringField(_l("Påminnelser"), validators=[InputRequired(REQUIRED), Length(max=100)],
+                                   description=_l("Dagar före (-) och efter (+) sista svarsdag, till exempel "
+                                                  "-14,-7,-2,0,+1,+7. Påminnelser går ut kl. 08.00 på arbetsdagar."))
+
+
 class ReasonForm(Form):
     reason = TextAreaField(_l("Motivering"), validators=[InputRequired(REQUIRED), Length(max=5000)],
                            description=_l("Står i mejlet till de berörda."))

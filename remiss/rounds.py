@@ -207,6 +207,17 @@ def move_deadline(session: Session, actor: User, now: datetime, round_: Referral
                  reason=reason.strip())
 
 
+def change_reminders(session: Session, actor: User, now: datetime, round_: ReferralRound, offsets: str) -> None:
+    """Change an open round's reminder days. Reminders already planned stay planned; the new days
+    apply from the next tick (and only to reminders later than those already sent)."""
+    _check_officer(actor)
+    _check_open(round_)
+    before, round_.reminder_offsets = round_.reminder_offsets, parse_offsets(offsets)
+    session.flush()
+    audit.record(session, actor, now, "round.reminders_changed", round_, before=before,
+                 after=round_.reminder_offsets, strategy_id=round_.strategy_id, round_id=round_.id)
+
+
 def cancel_round(session: Session, actor: User, now: datetime, round_: ReferralRound, reason: str) -> None:
     """Call off a round; if it was sent, every body still on it is told."""
     _check_officer(actor)

@@ -44,7 +44,7 @@ ACTION_LABELS = {
     "strategy.created": _l("Ärendet skapades"), "strategy.updated": _l("Ärendet ändrades"),
     "draft.added": _l("Ny version av utkastet"), "round.created": _l("Remissomgången förbereddes"),
     "round.updated": _l("Remissomgången ändrades"), "round.launched": _l("Remissen skickades ut"),
-    "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.cancelled": _l("Remissomgången avbröts"),
+    "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.reminders_changed": _l("Påminnelserna ändrades"), "round.cancelled": _l("Remissomgången avbröts"),
     "referral.added": _l("Remissinstans lades till"), "referral.withdrawn": _l("Remissen återkallades"),
     "extension.requested": _l("Anstånd begärdes"), "extension.granted": _l("Anstånd beviljades"),
     "extension.refused": _l("Anstånd avslogs"),

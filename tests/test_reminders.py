@@ -368,3 +368,20 @@ def test_the_reminders_command_takes_local_time_and_plans_then_sends(runner, ses
     summer = runner.invoke("remiss", "reminders", "--now", "2021-03-29T08:00")  # the day after the switch
     assert f"{referral.id}\tSocialnämnden\t+1\t2021-03-26\t2021-03-29T08:00:00+02:00" in summer.output
     assert planned_rows(session)[-1] == (1, date(2021, 3, 26), utc(2021, 3, 29, 6, 0))
+
+
+def test_the_officer_changes_an_open_rounds_reminder_days(client, session, office):
+    body = builders.create_body(session, name="Socialnämnden")
+    round_ = a_round(session, office, [body])
+    client.sign_in(office.officer.email)
+
+    refused = client.post(f"/rounds/{round_.id}/reminders", {"reminder_offsets": "en vecka före"})
+    changed = client.post(f"/rounds/{round_.id}/reminders", {"reminder_offsets": "-3, 0, +2"})
+
+    assert refused.status_code == 422
+    assert "till exempel -14,-7,-2,0,+1,+7" in refused.text
+    assert 'value="en vecka före"' in refused.text
+    assert changed.status_code == 302
+    session.expire_all()
+    assert session.get(type(round_), round_.id).reminder_offsets == "-3,0,2"
+    assert [d.offset for d in jobs.plan(session, local(date(2021, 3, 23)))] == [-3]

@@ -17,7 +17,8 @@ from ..access import get_referral_for_officer, get_round, get_strategy
 from ..calendar import deadline_warnings, local_date
 from ..errors import WorkflowError
 from ..extensions import db
-from ..forms import AddBodyForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RoundForm, record_id
+from ..forms import (AddBodyForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RemindersForm,
+                     RoundForm, record_id)
 from ..i18n import swedish_key
 from ..invitations import zone
 from ..models import AuditEvent, Body, BodyKind, ReferralRound, Role, RoundState, User
@@ -156,7 +157,11 @@ def _id_pattern(endpoint: str) -> str:
 def show(round_id: int):
     round_ = get_round(round_id, current_user)
     return render_template("rounds/show.html", **_board_context(round_), add_form=_add_body_form(round_),
-                           move_form=MoveDeadlineForm())
+                           move_form=MoveDeadlineForm(), reminders_form=_reminders_form(round_, posted=False))
+
+
+def _reminders_form(round_, posted: bool = True) -> RemindersForm:
+    return RemindersForm() if posted else RemindersForm(formdata=None, obj=round_)
 
 
 @bp.route("/rounds/<int:round_id>/board.csv")
@@ -199,7 +204,8 @@ def _change(round_, form, action, done_message):
         flash_done(done_message)
         return redirect(url_for("rounds.show", round_id=round_.id))
     forms = {"add_form": form if isinstance(form, AddBodyForm) else _add_body_form(round_, posted=False),
-             "move_form": form if isinstance(form, MoveDeadlineForm) else MoveDeadlineForm(formdata=None)}
+             "move_form": form if isinstance(form, MoveDeadlineForm) else MoveDeadlineForm(formdata=None),
+             "reminders_form": form if isinstance(form, RemindersForm) else _reminders_form(round_, posted=False)}
     errors = [*form.form_errors, *(error for field in form for error in field.errors)]
     return render_template("rounds/show.html", **_board_context(round_), **forms, action_errors=errors), 422
 
@@ -228,6 +234,15 @@ def move_deadline(round_id: int):
     return _change(round_, form, lambda: rounds.move_deadline(db.session, current_user, clock.now(), round_,
                                                               form.deadline.data, form.reason.data or ""),
                    _("Sista svarsdag är flyttad och remissinstanserna har fått besked."))
+
+
+@bp.route("/rounds/<int:round_id>/reminders", methods=["POST"])
+def change_reminders(round_id: int):
+    round_ = get_round(round_id, current_user)
+    form = RemindersForm()
+    return _change(round_, form, lambda: rounds.change_reminders(db.session, current_user, clock.now(), round_,
+                                                                 form.reminder_offsets.data),
+                   _("Påminnelserna är ändrade."))
 
 
 @bp.route("/rounds/<int:round_id>/cancel", methods=["GET", "POST"])
