@@ -152,3 +152,22 @@ def rounds_show(round_id):
         stance = row.stance or "-"
         click.echo(f"{row.body_name:<{width}}  {row.status:<11}  {row.deadline.isoformat()}  "
                    f"{row.days_left:>4}d  anstånd:{extension:<9}  {stance}")
+
+
+@remiss_cli.command("compile")
+@click.argument("round_id", type=int)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Where to write the .docx.")
+def compile_command(round_id, output):
+    """Write the remissammanställning of a round (its submitted replies) as a .docx."""
+    from .compilation import compile_round
+    from .invitations import zone
+    from .models import ReferralRound
+
+    round_ = db.session.get(ReferralRound, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round with id {round_id}")
+    data = compile_round(db.session, round_, clock.now(), zone())
+    with open(output, "wb") as file:
+        file.write(data)
+    click.echo(f"wrote {output} ({len(data)} bytes)")

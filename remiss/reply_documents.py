@@ -402,9 +402,9 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
     if reply.submitted_at.tzinfo is None:
         raise ValueError("submitted_at must be an aware datetime")
     document = docx.Document()
-    _swedish_a4(document)
+    swedish_a4(document)
     _properties(document.core_properties, reply)
-    document.add_paragraph(_line(f"Remissvar från {reply.body_name}"), style="Title")
+    document.add_paragraph(xml_line(f"Remissvar från {reply.body_name}"), style="Title")
     document.add_heading("Uppgifter om remissvaret", level=1)
     _facts(document, _registration_facts(reply))
     _part(document, "Ställningstagande", reply.stance_label)
@@ -412,7 +412,7 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
     _part(document, "Förslag till beslut", reply.proposed_decision)
     _comments(document, reply)
     decision = [("Beslutande organ", reply.deciding_body), ("Beslutsdatum", _day(reply.decision_date)),
-                ("Paragraf", _paragraph_mark(reply.decision_paragraph))]
+                ("Paragraf", paragraph_mark(reply.decision_paragraph))]
     if any(value for _, value in decision):
         document.add_heading("Beslutsuppgifter", level=1)
         _facts(document, decision)
@@ -420,7 +420,7 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
     if reply.attachments:
         document.add_heading("Bilagor", level=1)
         for name in reply.attachments:
-            document.add_paragraph(_line(name), style="List Bullet")
+            document.add_paragraph(xml_line(name), style="List Bullet")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -441,7 +441,7 @@ def _registration_facts(reply: ReplyContent) -> list[tuple[str, str]]:
 
 
 def _comments(document, reply: ReplyContent) -> None:
-    if not reply.comments and not _paragraphs(reply.general_comments):
+    if not reply.comments and not docx_paragraphs(reply.general_comments):
         return
     document.add_heading("Synpunkter", level=1)
     for number, heading, text in reply.comments:
@@ -452,23 +452,23 @@ def _comments(document, reply: ReplyContent) -> None:
 
 def _part(document, heading: str, text: str, level: int = 1, always: bool = False) -> None:
     """A heading and its text as paragraphs; left out when there is no text, unless `always`."""
-    paragraphs = _paragraphs(text)
+    paragraphs = docx_paragraphs(text)
     if paragraphs or always:
-        document.add_heading(_line(heading), level=level)
+        document.add_heading(xml_line(heading), level=level)
         for paragraph in paragraphs:
             document.add_paragraph(paragraph)
 
 
 def _facts(document, facts: list[tuple[str, str]]) -> None:
     for label, value in facts:
-        value = _line(value)
+        value = xml_line(value)
         if value:
             paragraph = document.add_paragraph()
             paragraph.add_run(f"{label}: ").bold = True
             paragraph.add_run(value)
 
 
-def _swedish_a4(document) -> None:
+def swedish_a4(document) -> None:
     """python-docx's blank document is US Letter and American English; Swedish offices print A4,
     and Word should spell-check in Swedish."""
     from docx.oxml.ns import qn
@@ -482,10 +482,10 @@ def _swedish_a4(document) -> None:
 
 
 def _properties(properties, reply: ReplyContent) -> None:
-    properties.title = _line(f"Remissvar från {reply.body_name}: {reply.strategy_title}")[:PROPERTY_LIMIT]
-    properties.subject = _line(reply.reply_label)[:PROPERTY_LIMIT]
-    properties.author = _line(reply.body_name)[:PROPERTY_LIMIT]
-    properties.identifier = _line(reply.body_case_reference)[:PROPERTY_LIMIT]
+    properties.title = xml_line(f"Remissvar från {reply.body_name}: {reply.strategy_title}")[:PROPERTY_LIMIT]
+    properties.subject = xml_line(reply.reply_label)[:PROPERTY_LIMIT]
+    properties.author = xml_line(reply.body_name)[:PROPERTY_LIMIT]
+    properties.identifier = xml_line(reply.body_case_reference)[:PROPERTY_LIMIT]
     properties.language = "sv-SE"
 
 
@@ -493,12 +493,12 @@ def _safe(text: str) -> str:
     return XML_ILLEGAL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _paragraphs(text: str) -> list[str]:
+def docx_paragraphs(text: str) -> list[str]:
     """One paragraph per line; blank lines only separate."""
     return [line.rstrip() for line in _safe(text).split("\n") if line.strip()]
 
 
-def _line(text: str) -> str:
+def xml_line(text: str) -> str:
     """Text for a heading or a single line: line breaks become spaces."""
     return " ".join(_safe(text).split("\n")).strip()
 
@@ -507,6 +507,6 @@ def _day(day: date | None) -> str:
     return format_date(day, "d MMMM y", locale=LOCALE) if day else ""
 
 
-def _paragraph_mark(paragraph: str) -> str:
-    paragraph = _line(paragraph)
+def paragraph_mark(paragraph: str) -> str:
+    paragraph = xml_line(paragraph)
     return f"§ {paragraph}" if paragraph.isdigit() else paragraph

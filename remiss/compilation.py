@@ -1,0 +1,231 @@
+"""The remissammanställning: a round's submitted replies compiled into one .docx for the officer.
+
+Only submitted versions are read (the latest per referral); a body's working copy never is. The
+text in the document is fixed Swedish. Real Title/Heading 1/Heading 2 styles, so Word builds a
+table of contents; page numbers in the footer.
+"""
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from . import board, calendar
+from .i18n import swedish_key
+from .models import Body, Referral, ReferralRound, ReferralState, Response, ResponseVersion, RoundState
+from .reply_documents import xml_line, paragraph_mark, docx_paragraphs, swedish_a4
+
+LOCALE = "sv_SE"
+STANCES = {
+    "approves": "Tillstyrker",
+    "approves_with_comments": "Tillstyrker med synpunkter",
+    "rejects": "Avstyrker",
+    "no_comments": "Inga synpunkter",
+    "abstains": "Avstår från att yttra sig",
+}
+ANSWERS = {"submitted": "Inskickat", "late": "Sen", "declined": "Avstår"}
+NO_ANSWER = "Inget svar"
+ANSWERED = ("submitted", "late", "declined")
+OVERVIEW_COLUMNS = ("Remissinstans", "Svar", "Datum", "Ställningstagande", "Deras diarienummer")
+
+
+@dataclass
+class _Entry:
+    body_name: str
+    status: str
+    content: dict = field(default_factory=dict)  # the latest submitted version's; empty when none
+    submitted_at: datetime | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.status in ANSWERED
+
+
+def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[_Entry]:
+    """Every body of the round (withdrawn ones left out) with its latest submitted version; two queries."""
+    found = session.execute(
+        select(Referral.id, Referral.state, Referral.deadline, Body.name, Response.late)
+        .join(Body, Body.id == Referral.body_id)
+        .outerjoin(Response, Response.referral_id == Referral.id)
+        .where(Referral.round_id == round_.id, Referral.state != ReferralState.WITHDRAWN)
+    ).all()
+    newer = aliased(ResponseVersion)
+    versions = {referral_id: (content, submitted_at, late) for referral_id, content, submitted_at, late in
+                session.execute(
+        select(Response.referral_id, ResponseVersion.content, ResponseVersion.submitted_at, ResponseVersion.late)
+        .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+        .join(Referral, Referral.id == Response.referral_id)
+        .where(Referral.round_id == round_.id, ~exists().where(newer.response_id == ResponseVersion.response_id,
+                                                               newer.number > ResponseVersion.number)))}
+    round_open = round_.state == RoundState.OPEN
+    entries = []
+    for referral_id, state, deadline, name, late in found:
+        content, submitted_at, version_late = versions.get(referral_id, (None, None, False))
+        status = board.status_of(state, bool(late or version_late), deadline, round_open, now, zone)
+        if status in ANSWERED and content is None:  # answered but nothing kept: treat as no answer
+            status = "invited"
+        entries.append(_Entry(name, status, (content or {}) if status in ANSWERED else {},
+                              submitted_at if status in ANSWERED else None))
+    return sorted(entries, key=lambda e: swedish_key(e.body_name))
+
+
+def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> bytes:
+    """The remissammanställning of `round_` as .docx bytes."""
+    import docx
+
+    entries = _entries(session, round_, now, zone)
+    sections = list(round_.draft.sections)
+    document = docx.Document()
+    swedish_a4(document)
+    styles = document.styles
+    title_style, h1, h2 = styles["Title"], styles["Heading 1"], styles["Heading 2"]
+    strategy = round_.strategy
+    properties = document.core_properties
+    properties.title = xml_line(f"Remissammanställning: {strategy.title}")[:255]
+    properties.identifier = xml_line(strategy.case_reference)[:255]
+    properties.language = "sv-SE"
+    _page_numbers(document)
+
+    # Title page
+    document.add_paragraph(xml_line(strategy.title), style=title_style)
+    document.add_paragraph("Remissammanställning")
+    facts = [("Diarienummer", strategy.case_reference),
+             ("Remissen skickades", _day(calendar.local_date(round_.launched_at, zone) if round_.launched_at
+                                         else None)),
+             ("Sista svarsdag", _day(round_.deadline)),
+             ("Handläggare", strategy.officer.name if strategy.officer else ""),
+             ("Sammanställd", _day(calendar.local_date(now, zone)))]
+    for label, value in facts:
+        value = xml_line(value)
+        if value:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{label}: ").bold = True
+            paragraph.add_run(value)
+    document.add_page_break()
+
+    # Overview
+    document.add_paragraph("Översikt", style=h1)
+    table = document.add_table(rows=1, cols=len(OVERVIEW_COLUMNS))
+    table.style = styles["Table Grid"]
+    for cell, label in zip(table.rows[0].cells, OVERVIEW_COLUMNS):
+        cell.text = label
+    for entry in entries:
+        cells = table.add_row().cells
+        values = (entry.body_name, ANSWERS.get(entry.status, NO_ANSWER),
+                  _day(calendar.local_date(entry.submitted_at, zone)) if entry.submitted_at else "",
+                  STANCES.get(entry.content.get("stance") or "", ""), entry.content.get("case_reference") or "")
+        for cell, value in zip(cells, values):
+            cell.text = xml_line(value)
+
+    # Comments per section, in draft order
+    answered = [e for e in entries if e.answered]
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for entry in answered:
+        for comment in entry.content.get("comments") or ():
+            by_key.setdefault(comment.get("section_key"), []).append((entry.body_name, comment.get("text") or ""))
+    for section in sections:
+        document.add_paragraph(xml_line(f"{section.number} {section.heading}".strip()) or "(utan rubrik)", style=h1)
+        comments = by_key.get(section.key, [])
+        if not comments:
+            document.add_paragraph("Inga synpunkter på detta avsnitt.")
+        for body_name, text in comments:
+            _comment(document, body_name, text)
+
+    document.add_paragraph("Övriga synpunkter", style=h1)
+    general = [(e.body_name, e.content.get("general_comments") or "") for e in answered]
+    general = [(name, text) for name, text in general if docx_paragraphs(text)]
+    if not general:
+        document.add_paragraph("Inga övriga synpunkter.")
+    for body_name, text in general:
+        _comment(document, body_name, text)
+
+    document.add_paragraph("Remissinstanser som inte svarat", style=h1)
+    silent = [e for e in entries if not e.answered]
+    if not silent:
+        document.add_paragraph("Alla remissinstanser har svarat.")
+    for entry in silent:
+        document.add_paragraph(xml_line(entry.body_name), style=styles["List Bullet"])
+
+    document.add_paragraph("Bilaga: remissvaren i sin helhet", style=h1)
+    for entry in answered:
+        content = entry.content
+        document.add_paragraph(xml_line(entry.body_name), style=h2)
+        decision_date = content.get("decision_date")
+        try:
+            decision_day = date.fromisoformat(decision_date) if decision_date else None
+        except (TypeError, ValueError):
+            decision_day = None
+        signatory = ", ".join(xml_line(s) for s in (content.get("signatory_name") or "",
+                                                 content.get("signatory_title") or "") if xml_line(s))
+        _facts(document, [
+            ("Ställningstagande", STANCES.get(content.get("stance") or "", "")),
+            ("Deras diarienummer", content.get("case_reference") or ""),
+            ("Inskickat", _day(calendar.local_date(entry.submitted_at, zone)) if entry.submitted_at else ""),
+            ("Beslutande organ", content.get("deciding_body") or ""),
+            ("Beslutsdatum", _day(decision_day)),
+            ("Paragraf", paragraph_mark(content.get("decision_paragraph") or "")),
+            ("Underskrift", signatory),
+        ])
+        for label, key in (("Sammanfattning", "summary"), ("Förslag till beslut", "proposed_decision")):
+            paragraphs = docx_paragraphs(content.get(key) or "")
+            if paragraphs:
+                document.add_paragraph().add_run(f"{label}:").bold = True
+                for text in paragraphs:
+                    document.add_paragraph(text)
+    if not answered:
+        document.add_paragraph("Inga remissvar har kommit in.")
+
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _comment(document, body_name: str, text: str) -> None:
+    """The body's name in bold, then its comment; one paragraph per line of the comment."""
+    lines = docx_paragraphs(text) or [""]
+    paragraph = document.add_paragraph()
+    paragraph.add_run(f"{xml_line(body_name)}: ").bold = True
+    paragraph.add_run(lines[0])
+    for line in lines[1:]:
+        document.add_paragraph(line)
+
+
+def _facts(document, facts: list[tuple[str, str]]) -> None:
+    for label, value in facts:
+        value = xml_line(value)
+        if value:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{label}: ").bold = True
+            paragraph.add_run(value)
+
+
+def _page_numbers(document) -> None:
+    """A centred PAGE field in every section's footer."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for section in document.sections:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run()
+        for kind, instruction in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"),
+                                  ("end", None)):
+            if kind:
+                element = OxmlElement("w:fldChar")
+                element.set(qn("w:fldCharType"), kind)
+            elif instruction == "1":
+                element = OxmlElement("w:t")
+                element.text = "1"
+            else:
+                element = OxmlElement("w:instrText")
+                element.set(qn("xml:space"), "preserve")
+                element.text = instruction
+            run._r.append(element)
+
+
+def _day(day: date | None) -> str:
+    return format_date(day, "d MMMM y", locale=LOCALE) if day else ""
