@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from . import board, calendar
 from .i18n import swedish_key
 from .models import Body, Referral, ReferralRound, ReferralState, Response, ResponseVersion, RoundState
-from .reply_documents import xml_line, paragraph_mark, docx_paragraphs, swedish_a4
+from .reply_documents import docx_paragraphs, facts as _facts, paragraph_mark, swedish_a4, xml_line
 
 LOCALE = "sv_SE"
 STANCES = {
@@ -191,15 +191,6 @@ def _comment(document, body_name: str, text: str) -> None:
     paragraph.add_run(lines[0])
     for line in lines[1:]:
         document.add_paragraph(line)
-
-
-def _facts(document, facts: list[tuple[str, str]]) -> None:
-    for label, value in facts:
-        value = xml_line(value)
-        if value:
-            paragraph = document.add_paragraph()
-            paragraph.add_run(f"{label}: ").bold = True
-            paragraph.add_run(value)
 
 
 def _page_numbers(document) -> None:

@@ -406,7 +406,7 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
     _properties(document.core_properties, reply)
     document.add_paragraph(xml_line(f"Remissvar från {reply.body_name}"), style="Title")
     document.add_heading("Uppgifter om remissvaret", level=1)
-    _facts(document, _registration_facts(reply))
+    facts(document, _registration_facts(reply))
     _part(document, "Ställningstagande", reply.stance_label)
     _part(document, "Sammanfattning", reply.summary)
     _part(document, "Förslag till beslut", reply.proposed_decision)
@@ -415,7 +415,7 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
                 ("Paragraf", paragraph_mark(reply.decision_paragraph))]
     if any(value for _, value in decision):
         document.add_heading("Beslutsuppgifter", level=1)
-        _facts(document, decision)
+        facts(document, decision)
     _part(document, "Underskrift", "\n".join(s for s in (reply.signatory_name, reply.signatory_title) if s))
     if reply.attachments:
         document.add_heading("Bilagor", level=1)
@@ -459,8 +459,9 @@ def _part(document, heading: str, text: str, level: int = 1, always: bool = Fals
             document.add_paragraph(paragraph)
 
 
-def _facts(document, facts: list[tuple[str, str]]) -> None:
-    for label, value in facts:
+def facts(document, pairs: list[tuple[str, str]]) -> None:
+    """'Label: value' paragraphs with the label in bold; empty values left out."""
+    for label, value in pairs:
         value = xml_line(value)
         if value:
             paragraph = document.add_paragraph()
