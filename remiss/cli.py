@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, clock, mail
+from . import accounts, clock
 from .errors import WorkflowError
 from .extensions import db
 from .models import Body, Role

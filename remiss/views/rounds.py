@@ -306,7 +306,7 @@ def history(round_id: int):
 @bp.route("/rounds/<int:round_id>/mail")
 def mail_log(round_id: int):
     """Per body: the mails sent, reminders planned, the next reminder due, and failures."""
-    from ..models import OutboxMessage, PlannedReminder, Referral
+    from ..models import OutboxMessage, PlannedReminder
     from ..reminders import next_reminder
 
     round_ = get_round(round_id, current_user)
