@@ -29,6 +29,8 @@ STANCES = {
 ANSWERS = {"submitted": "Inskickat", "late": "Sen", "declined": "Avstår"}
 NO_ANSWER = "Inget svar"
 ANSWERED = ("submitted", "late", "declined")
+DECISIONS = {"considered": "beaktas", "partly_considered": "beaktas delvis", "not_considered": "beaktas ej",
+             "noted": "noteras"}
 OVERVIEW_COLUMNS = ("Remissinstans", "Svar", "Datum", "Ställningstagande", "Deras diarienummer")
 
 
@@ -38,10 +40,16 @@ class _Entry:
     status: str
     content: dict = field(default_factory=dict)  # the latest submitted version's; empty when none
     submitted_at: datetime | None = None
+    referral_id: int = 0
 
     @property
     def answered(self) -> bool:
         return self.status in ANSWERED
+
+
+def latest_entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[_Entry]:
+    """Every body of the round (withdrawn ones left out) with its latest submitted version; two queries."""
+    return _entries(session, round_, now, zone)
 
 
 def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[_Entry]:
@@ -68,7 +76,7 @@ def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneI
         if status in ANSWERED and content is None:  # answered but nothing kept: treat as no answer
             status = "invited"
         entries.append(_Entry(name, status, (content or {}) if status in ANSWERED else {},
-                              submitted_at if status in ANSWERED else None))
+                              submitted_at if status in ANSWERED else None, referral_id))
     return sorted(entries, key=lambda e: swedish_key(e.body_name))
 
 
@@ -76,7 +84,10 @@ def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: 
     """The remissammanställning of `round_` as .docx bytes."""
     import docx
 
+    from .dispositions import dispositions_of
+
     entries = _entries(session, round_, now, zone)
+    handled = dispositions_of(session, round_)
     sections = list(round_.draft.sections)
     document = docx.Document()
     swedish_a4(document)
@@ -122,25 +133,28 @@ def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: 
 
     # Comments per section, in draft order
     answered = [e for e in entries if e.answered]
-    by_key: dict[str, list[tuple[str, str]]] = {}
+    by_key: dict[str, list[tuple[str, str, object]]] = {}
     for entry in answered:
         for comment in entry.content.get("comments") or ():
-            by_key.setdefault(comment.get("section_key"), []).append((entry.body_name, comment.get("text") or ""))
+            key = comment.get("section_key")
+            by_key.setdefault(key, []).append((entry.body_name, comment.get("text") or "",
+                                               handled.get((entry.referral_id, key or ""))))
     for section in sections:
         document.add_paragraph(xml_line(f"{section.number} {section.heading}".strip()) or "(utan rubrik)", style=h1)
         comments = by_key.get(section.key, [])
         if not comments:
             document.add_paragraph("Inga synpunkter på detta avsnitt.")
-        for body_name, text in comments:
-            _comment(document, body_name, text)
+        for body_name, text, disposition in comments:
+            _comment(document, body_name, text, disposition)
 
     document.add_paragraph("Övriga synpunkter", style=h1)
-    general = [(e.body_name, e.content.get("general_comments") or "") for e in answered]
-    general = [(name, text) for name, text in general if docx_paragraphs(text)]
+    general = [(e.body_name, e.content.get("general_comments") or "", handled.get((e.referral_id, "")))
+               for e in answered]
+    general = [(name, text, disposition) for name, text, disposition in general if docx_paragraphs(text)]
     if not general:
         document.add_paragraph("Inga övriga synpunkter.")
-    for body_name, text in general:
-        _comment(document, body_name, text)
+    for body_name, text, disposition in general:
+        _comment(document, body_name, text, disposition)
 
     document.add_paragraph("Remissinstanser som inte svarat", style=h1)
     silent = [e for e in entries if not e.answered]
@@ -183,14 +197,23 @@ def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: 
     return out.getvalue()
 
 
-def _comment(document, body_name: str, text: str) -> None:
-    """The body's name in bold, then its comment; one paragraph per line of the comment."""
+def _comment(document, body_name: str, text: str, disposition=None) -> None:
+    """The body's name in bold, then its comment; one paragraph per line of the comment; then the
+    officer's disposition of it, if any."""
     lines = docx_paragraphs(text) or [""]
     paragraph = document.add_paragraph()
     paragraph.add_run(f"{xml_line(body_name)}: ").bold = True
     paragraph.add_run(lines[0])
     for line in lines[1:]:
         document.add_paragraph(line)
+    if disposition is not None:
+        reasons = docx_paragraphs(disposition.reason or "")
+        paragraph = document.add_paragraph()
+        paragraph.add_run("Ställningstagande: ").italic = True
+        first = DECISIONS.get(disposition.decision, disposition.decision)
+        paragraph.add_run(f"{first} – {reasons[0]}" if reasons else first)
+        for line in reasons[1:]:
+            document.add_paragraph(line)
 
 
 def _page_numbers(document) -> None:

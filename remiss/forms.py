@@ -221,6 +221,22 @@ class GrantForm(Form):
     reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)])
 
 
+DECISION_CHOICES = [
+    SelectChoice("considered", _l("Beaktas")),
+    SelectChoice("partly_considered", _l("Beaktas delvis")),
+    SelectChoice("not_considered", _l("Beaktas ej")),
+    SelectChoice("noted", _l("Noteras")),
+]
+
+
+class DispositionForm(Form):
+    """The officer's handling of one submitted comment; one per comment on the page, each with its prefix."""
+
+    decision = RadioField(_l("Ställningstagande"), choices=DECISION_CHOICES,
+                          validators=[InputRequired(_l("Välj ett ställningstagande."))])
+    reason = TextAreaField(_l("Motivering"), validators=[Optional(), Length(max=5000)])
+
+
 # ------------------------------------------------------------------ replies
 
 STANCE_CHOICES = [

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from . import i18n
-from .forms import KIND_CHOICES, ROLE_CHOICES
+from .forms import DECISION_CHOICES, KIND_CHOICES, ROLE_CHOICES
 
 
 def _memoised(kind: str, function):
@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
         status_label=_memoised("status", _lookup(STATUS_LABELS)),
         stance_label=_memoised("stance", _lookup(STANCE_LABELS)),
         outbox_state=_lookup(STATUS_LABELS), action_label=_lookup(ACTION_LABELS),
+        decision_label=_label(DECISION_CHOICES),
     )
     app.context_processor(_page_context)
 

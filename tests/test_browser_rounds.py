@@ -108,3 +108,23 @@ def test_officer_launches_a_round_and_grants_the_anstand_a_secretary_asked_for(p
     row = page.get_by_role("table", name="Status per remissinstans").get_by_role("row", name=re.compile("Socialnämnden"))
     expect(row).to_contain_text("16 april 2021")
     expect(row).to_contain_text("beviljat")
+
+
+def test_the_handling_view_has_no_axe_violations(page, demo, session, frozen_clock):
+    from remiss import responses
+    from remiss.models import ReferralRound, User
+    from sqlalchemy import select
+
+    round_ = session.scalars(select(ReferralRound)).first()
+    referral = next(r for r in round_.referrals if r.body.code == "SN")
+    secretary = session.scalar(select(User).where(User.email == f"sekreterare.sn@{DOMAIN}"))
+    section = round_.draft.sections[8]
+    saved = responses.save_reply(session, secretary, frozen_clock.now, referral, version=None, draft=responses.ReplyDraft(
+        responses.ReplyFields(stance="approves_with_comments"), {section.id: "En central stödfunktion."}, "Bra."))
+    responses.submit_reply(session, secretary, frozen_clock.now, referral, version=saved.lock_version)
+    session.commit()
+
+    sign_in(page, f"strateg@{DOMAIN}")
+    page.goto(f"/rounds/{round_.id}/handling")
+    expect(page.get_by_text("En central stödfunktion.")).to_be_visible()
+    checked_page(page, "handling view")

@@ -99,25 +99,30 @@ class SectionComment(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="comments")
     section: Mapped["Section | None"] = relationship()  # noqa: F821
-    disposition: Mapped["Disposition | None"] = relationship(
-        back_populates="comment", cascade="all, delete-orphan", passive_deletes=True
-    )
 
 
 class Disposition(db.Model):
-    """The officer's handling of one comment (ställningstagande), with a reason."""
+    """The officer's handling (ställningstagande) of one comment as a body submitted it, with a reason.
+
+    A comment is named by its referral and the draft section's key; "" names the general comments
+    (not NULL: NULLs are distinct in a unique constraint, so there could be two for one referral).
+    """
 
     __tablename__ = "dispositions"
-    __table_args__ = (CheckConstraint(check_in("decision", list(DispositionDecision)), name="decision"),)
+    __table_args__ = (
+        CheckConstraint(check_in("decision", list(DispositionDecision)), name="decision"),
+        UniqueConstraint("referral_id", "section_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    comment_id: Mapped[int] = mapped_column(ForeignKey("section_comments.id", ondelete="CASCADE"), unique=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    section_key: Mapped[str] = mapped_column(String(64))  # "" = the general comments
     decision: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    comment: Mapped[SectionComment] = relationship(back_populates="disposition")
+    referral: Mapped["Referral"] = relationship()  # noqa: F821
 
 
 class ResponseAttachment(db.Model):

@@ -3,8 +3,8 @@ import csv
 import io
 import re
 
-from flask import (Blueprint, Response as HTTPResponse, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response as HTTPResponse, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,16 +12,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import bodies as body_register, board, clock, extension_requests, rounds
+from .. import bodies as body_register, board, clock, dispositions, extension_requests, rounds
 from ..access import get_referral_for_officer, get_round, get_strategy
 from ..calendar import deadline_warnings, local_date
 from ..errors import WorkflowError
 from ..extensions import db
-from ..forms import (AddBodyForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RemindersForm,
+from ..forms import (AddBodyForm, DispositionForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RemindersForm,
                      RoundForm, record_id)
 from ..i18n import swedish_key
 from ..invitations import zone
-from ..models import AuditEvent, Body, BodyKind, ReferralRound, Role, RoundState, User
+from ..models import AuditEvent, Body, BodyKind, Referral, ReferralRound, Role, RoundState, User
 from ..security import roles_required
 from ..templating import STANCE_LABELS, STATUS_LABELS
 from ._helpers import flash_done, form_status, submit
@@ -322,3 +322,50 @@ def mail_log(round_id: int):
     now = clock.now()
     return render_template("rounds/mail.html", round=round_, referrals=referrals, messages=messages,
                            planned=planned, upcoming={r.id: next_reminder(r, now, zone()) for r in referrals})
+
+
+def _disposition_prefix(referral_id: int, section_key: str) -> str:
+    return f"c{referral_id}-{section_key}"
+
+
+@bp.route("/rounds/<int:round_id>/handling", methods=["GET", "POST"])
+def handling(round_id: int):
+    """Every submitted comment, section by section, each with a form for the officer's disposition."""
+    round_ = get_round(round_id, current_user)
+    posted, target = None, None
+    if request.method == "POST":
+        referral_text, _sep, section_key = request.form.get("comment", "").partition(":")
+        referral = db.session.get(Referral, record_id(referral_text) or 0)
+        if referral is None or referral.round_id != round_.id or len(section_key) > 64:
+            abort(404)
+        target = (referral.id, section_key)
+        posted = DispositionForm(prefix=_disposition_prefix(*target))
+        if submit(posted, lambda: dispositions.set_disposition(
+                db.session, current_user, clock.now(), referral, section_key, posted.decision.data,
+                posted.reason.data or "")):
+            flash_done(_("Ställningstagandet för %(name)s är sparat.", name=referral.body.name))
+            return redirect(url_for("rounds.handling", round_id=round_.id,
+                                    _anchor=f"comment-{referral.id}-{section_key}"))
+    sections = dispositions.handling_rows(db.session, round_, clock.now(), zone())
+    every = [row for section in sections for row in section.rows]
+    handled = sum(1 for row in every if row.disposition is not None)
+    unhandled_only = request.args.get("unhandled") == "1"
+    forms = {}
+    for row in every:
+        key = (row.referral_id, row.section_key)
+        if key == target:
+            forms[key] = posted
+        else:
+            data = ({"decision": row.disposition.decision, "reason": row.disposition.reason}
+                    if row.disposition else {})
+            forms[key] = DispositionForm(formdata=None, prefix=_disposition_prefix(*key), data=data)
+    if unhandled_only:
+        for section in sections:
+            section.rows = [row for row in section.rows
+                            if row.disposition is None or (row.referral_id, row.section_key) == target]
+    status = form_status(posted) if posted is not None else 200
+    if posted is not None and target not in forms:  # the comment is not in the submitted version
+        status = 422
+    return render_template("rounds/handling.html", round=round_, sections=sections, forms=forms,
+                           handled=handled, total=len(every), unhandled_only=unhandled_only,
+                           posted=posted if posted is not None and target not in forms else None), status
