@@ -95,8 +95,9 @@ def get_referral_to_answer(referral_id: int, user: User) -> Referral:
     return referral
 
 
-def get_version(referral: Referral, number: int, user: User):
-    """A submitted version of a reply: public once submitted, so any user who may see the referral."""
+def get_version(referral: Referral, number: int):
+    """A submitted version of a referral already loaded through a checking loader: public once
+    submitted, so whoever may see the referral may read it."""
     from .models import Response, ResponseVersion
 
     version = db.session.scalar(select(ResponseVersion).join(Response).where(

@@ -6,12 +6,12 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from . import invitations
+from .docx_files import DOCX_TYPE
 from .drafts import store_file
 from .i18n import BABEL_LOCALE
 from .mail import external_url, queue_mail, render_mail
 from .models import Referral, Response, ResponseVersion, StoredFile, User
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def reply_filename(referral: Referral, version: ResponseVersion) -> str:

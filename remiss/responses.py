@@ -70,10 +70,14 @@ def current_draft(response: Response | None) -> ReplyDraft:
     return ReplyDraft(fields, comments, general)
 
 
+def is_late(referral: Referral, now: datetime) -> bool:
+    """Sent now, would the reply be late? After the end of the deadline day, Swedish time."""
+    return now > calendar.deadline_instant(referral.deadline, invitations.zone())
+
+
 def is_locked(referral: Referral, now: datetime) -> bool:
     """An answered reply is locked after the deadline, unless the officer reopened it."""
-    passed = now > calendar.deadline_instant(referral.deadline, invitations.zone())
-    return passed and referral.state in ANSWERED and not referral.reopened
+    return is_late(referral, now) and referral.state in ANSWERED and not referral.reopened
 
 
 def _check_may_answer(referral: Referral, actor: User, now: datetime) -> None:
@@ -178,7 +182,7 @@ def decline(session: Session, actor: User, now: datetime, referral: Referral, re
 def _freeze(session, actor, now, referral, response, state, content: dict | None = None,
             late: bool | None = None) -> ResponseVersion:
     if late is None:
-        late = now > calendar.deadline_instant(referral.deadline, invitations.zone())
+        late = is_late(referral, now)
     before = referral.state
     number = len(response.versions) + 1
     kept = ResponseVersion(number=number, submitted_at=now, submitted_by_id=actor.id, late=late,

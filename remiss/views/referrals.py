@@ -12,8 +12,9 @@ from ..board import referral_status
 from ..responses import is_locked
 from ..extensions import db
 from ..forms import ExtensionRequestForm
+from ..i18n import swedish_key
 from ..invitations import officer_of, zone
-from ..models import ExtensionRequest, Referral, Response
+from ..models import Body, ExtensionRequest, Referral, Response
 from ._helpers import flash_done, form_status, submit
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
@@ -23,7 +24,9 @@ def _page(referral: Referral, form: ExtensionRequestForm):
     response = db.session.scalar(select(Response).where(Response.referral_id == referral.id))
     requests = db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.referral_id == referral.id)
                                   .order_by(ExtensionRequest.requested_at.desc())).all()
-    recipients = sorted((r.body.name for r in referral.round.referrals), key=str.casefold)
+    # The sändlista in one query, in Swedish order (not a lazy load per referral).
+    recipients = sorted(db.session.scalars(select(Body.name).join(Referral, Referral.body_id == Body.id)
+                                           .where(Referral.round_id == referral.round_id)), key=swedish_key)
     return render_template(
         "referrals/show.html", referral=referral, round=referral.round, strategy=referral.round.strategy,
         draft=referral.round.draft, officer=officer_of(referral), form=form, requests=requests,

@@ -12,7 +12,8 @@ from ..errors import WorkflowError
 from ..extensions import db
 from ..forms import AttachmentForm, DeclineForm, RegisterReplyForm, ReplyImportForm, reply_form_for
 from ..models import ResponseAttachment, Role
-from ..receipts import DOCX_TYPE, reply_document, reply_filename
+from ..docx_files import DOCX_TYPE
+from ..receipts import reply_document, reply_filename
 from ..responses import EditConflict, ReplyDraft, ReplyFields
 from ..security import roles_required
 from ._helpers import flash_done, form_status, show_workflow_error, submit
@@ -107,14 +108,7 @@ def confirm(referral_id: int):
     draft = responses.current_draft(response)
     return render_template("replies/confirm.html", form=form, referral=referral, response=response, draft=draft,
                            sections=referral.round.draft.sections, strategy=referral.round.strategy,
-                           late=clock.now() > _deadline(referral)), form_status(form)
-
-
-def _deadline(referral):
-    from ..calendar import deadline_instant
-    from ..invitations import zone
-
-    return deadline_instant(referral.deadline, zone())
+                           late=responses.is_late(referral, clock.now())), form_status(form)
 
 
 @bp.route("/<int:referral_id>/decline", methods=["GET", "POST"])
@@ -224,7 +218,7 @@ def download_attachment(referral_id: int, attachment_id: int):
 @bp.route("/<int:referral_id>/versions/<int:number>")
 def show_version(referral_id: int, number: int):
     referral = get_referral(referral_id, current_user)
-    version = get_version(referral, number, current_user)
+    version = get_version(referral, number)
     return render_template("replies/version.html", referral=referral, version=version,
                            strategy=referral.round.strategy, content=version.content)
 
@@ -232,7 +226,7 @@ def show_version(referral_id: int, number: int):
 @bp.route("/<int:referral_id>/versions/<int:number>/document")
 def version_document(referral_id: int, number: int):
     referral = get_referral(referral_id, current_user)
-    version = get_version(referral, number, current_user)
+    version = get_version(referral, number)
     return send_file(BytesIO(reply_document(referral, version)), mimetype=DOCX_TYPE, as_attachment=True,
                      download_name=reply_filename(referral, version))
 
