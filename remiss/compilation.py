@@ -10,12 +10,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
-from . import board, calendar
+from . import audit, board, calendar
+from .errors import WorkflowError
 from .i18n import swedish_key
-from .models import Body, Referral, ReferralRound, ReferralState, Response, ResponseVersion, RoundState
+from .models import (
+    Body, Compilation, Referral, ReferralRound, ReferralState, Response, ResponseVersion, Role, RoundState, User,
+)
 from .reply_documents import docx_paragraphs, facts as _facts, paragraph_mark, swedish_a4, xml_line
 
 LOCALE = "sv_SE"
@@ -34,6 +38,9 @@ DECISIONS = {"considered": "beaktas", "partly_considered": "beaktas delvis", "no
 OVERVIEW_COLUMNS = ("Remissinstans", "Svar", "Datum", "Ställningstagande", "Deras diarienummer")
 
 
+DOCX_NAME = "remissammanstallning-{case}-{day}.docx"
+
+
 @dataclass
 class _Entry:
     body_name: str
@@ -41,6 +48,7 @@ class _Entry:
     content: dict = field(default_factory=dict)  # the latest submitted version's; empty when none
     submitted_at: datetime | None = None
     referral_id: int = 0
+    version_id: int | None = None
 
     @property
     def answered(self) -> bool:
@@ -61,9 +69,10 @@ def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneI
         .where(Referral.round_id == round_.id, Referral.state != ReferralState.WITHDRAWN)
     ).all()
     newer = aliased(ResponseVersion)
-    versions = {referral_id: (content, submitted_at, late) for referral_id, content, submitted_at, late in
-                session.execute(
-        select(Response.referral_id, ResponseVersion.content, ResponseVersion.submitted_at, ResponseVersion.late)
+    versions = {referral_id: (content, submitted_at, late, version_id)
+                for referral_id, content, submitted_at, late, version_id in session.execute(
+        select(Response.referral_id, ResponseVersion.content, ResponseVersion.submitted_at, ResponseVersion.late,
+               ResponseVersion.id)
         .join(ResponseVersion, ResponseVersion.response_id == Response.id)
         .join(Referral, Referral.id == Response.referral_id)
         .where(Referral.round_id == round_.id, ~exists().where(newer.response_id == ResponseVersion.response_id,
@@ -71,22 +80,81 @@ def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneI
     round_open = round_.state == RoundState.OPEN
     entries = []
     for referral_id, state, deadline, name, late in found:
-        content, submitted_at, version_late = versions.get(referral_id, (None, None, False))
+        content, submitted_at, version_late, version_id = versions.get(referral_id, (None, None, False, None))
         status = board.status_of(state, bool(late or version_late), deadline, round_open, now, zone)
         if status in ANSWERED and content is None:  # answered but nothing kept: treat as no answer
             status = "invited"
         entries.append(_Entry(name, status, (content or {}) if status in ANSWERED else {},
-                              submitted_at if status in ANSWERED else None, referral_id))
+                              submitted_at if status in ANSWERED else None, referral_id,
+                              version_id if status in ANSWERED else None))
     return sorted(entries, key=lambda e: swedish_key(e.body_name))
 
 
-def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> bytes:
+def record_compilation(session: Session, actor: User | None, now: datetime, round_: ReferralRound,
+                       zone: ZoneInfo) -> Compilation:
+    """Compile `round_` and keep the document with who made it, when, and the submitted versions it covered."""
+    from .drafts import store_file
+    from .docx_files import DOCX_TYPE
+
+    if actor is not None and not actor.has_role(Role.OFFICER, Role.ADMIN):
+        raise WorkflowError(_l("Bara handläggare kan sammanställa remissvar."))
+    if round_.state not in (RoundState.OPEN, RoundState.CLOSED):
+        raise WorkflowError(_l("Bara en utskickad remiss kan sammanställas."))
+    entries = _entries(session, round_, now, zone)
+    data = compile_round(session, round_, now, zone, entries=entries)
+    name = DOCX_NAME.format(case=round_.strategy.case_reference, day=calendar.local_date(now, zone).isoformat())
+    stored = store_file(session, actor, now, filename=name, content_type=DOCX_TYPE, data=data)
+    covered = [e.version_id for e in entries if e.version_id is not None]
+    compilation = Compilation(round_id=round_.id, created_by_id=actor.id if actor else None, created_at=now,
+                              file_id=stored.id)
+    compilation.versions = list(session.scalars(select(ResponseVersion).where(ResponseVersion.id.in_(covered))))
+    session.add(compilation)
+    session.flush()
+    audit.record(session, actor, now, "round.compiled", compilation, after=f"{len(covered)} svar",
+                 strategy_id=round_.strategy_id, round_id=round_.id, replies=len(covered))
+    return compilation
+
+
+def compilations_of(session: Session, round_: ReferralRound) -> list[Compilation]:
+    """The round's compilations, newest first."""
+    return list(session.scalars(select(Compilation).where(Compilation.round_id == round_.id)
+                                .options(selectinload(Compilation.created_by))
+                                .order_by(Compilation.created_at.desc(), Compilation.id.desc())))
+
+
+def latest_compilation(session: Session, round_: ReferralRound) -> Compilation | None:
+    return session.scalar(select(Compilation).where(Compilation.round_id == round_.id)
+                          .order_by(Compilation.created_at.desc(), Compilation.id.desc()).limit(1))
+
+
+def rounds_awaiting_compilation(session: Session, now: datetime, zone: ZoneInfo,
+                                officer: User | None = None) -> list[ReferralRound]:
+    """Launched rounds whose last deadline (anstånd included) has passed — the day is over — with no
+    compilation made; only `officer`'s strategies when given. Oldest last deadline first; two queries."""
+    from .models import Strategy
+
+    last = (select(Referral.round_id, func.max(Referral.deadline).label("last"))
+            .where(Referral.state != ReferralState.WITHDRAWN).group_by(Referral.round_id).subquery())
+    query = (select(ReferralRound).join(last, last.c.round_id == ReferralRound.id)
+             .where(ReferralRound.state.in_([RoundState.OPEN, RoundState.CLOSED]),
+                    last.c.last < calendar.local_date(now, zone),
+                    ~exists().where(Compilation.round_id == ReferralRound.id))
+             .options(selectinload(ReferralRound.strategy))
+             .order_by(last.c.last, ReferralRound.id))
+    if officer is not None:
+        query = query.join(Strategy, Strategy.id == ReferralRound.strategy_id).where(
+            Strategy.officer_id == officer.id)
+    return list(session.scalars(query))
+
+
+def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
+                  entries: list[_Entry] | None = None) -> bytes:
     """The remissammanställning of `round_` as .docx bytes."""
     import docx
 
     from .dispositions import dispositions_of
 
-    entries = _entries(session, round_, now, zone)
+    entries = _entries(session, round_, now, zone) if entries is None else entries
     handled = dispositions_of(session, round_)
     sections = list(round_.draft.sections)
     document = docx.Document()

@@ -1,6 +1,6 @@
 """The data model of DESIGN.md, one module per part of the process."""
 from .people import Body, BodyKind, LoginAttempt, Membership, PasswordToken, Role, User
-from .records import AuditEvent, OutboxMessage, OutboxState, PlannedReminder
+from .records import AuditEvent, Compilation, OutboxMessage, OutboxState, PlannedReminder
 from .referrals import (
     DEFAULT_REMINDER_OFFSETS,
     ExtensionRequest,
@@ -23,7 +23,7 @@ from .strategies import Draft, Section, Strategy, StoredFile
 from .types import UTCDateTime
 
 __all__ = [
-    "AuditEvent", "Body", "BodyKind", "DEFAULT_REMINDER_OFFSETS", "Disposition", "DispositionDecision",
+    "AuditEvent", "Body", "Compilation", "BodyKind", "DEFAULT_REMINDER_OFFSETS", "Disposition", "DispositionDecision",
     "Draft", "ExtensionRequest", "ExtensionState", "LoginAttempt", "Membership", "OutboxMessage",
     "OutboxState", "PasswordToken", "PlannedReminder", "Referral", "ReferralRound", "ReferralState", "Response",
     "ResponseAttachment", "ResponseVersion", "Role", "RoundState", "Section", "SectionComment",

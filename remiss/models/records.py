@@ -3,7 +3,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, check_in
@@ -86,3 +86,27 @@ class PlannedReminder(db.Model):
     deadline: Mapped[date] = mapped_column(Date)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+compilation_versions = db.Table(
+    "compilation_versions",
+    db.Column("compilation_id", ForeignKey("compilations.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("response_version_id", ForeignKey("response_versions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Compilation(db.Model):
+    """A remissammanställning as it was made: who, when, the .docx, and the submitted versions it covered.
+    Kept for ever, so what went to the executive board can be downloaded again exactly."""
+
+    __tablename__ = "compilations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("referral_rounds.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+
+    created_by: Mapped["User | None"] = relationship()  # noqa: F821
+    file: Mapped["StoredFile"] = relationship()  # noqa: F821
+    versions: Mapped[list["ResponseVersion"]] = relationship(secondary=compilation_versions)  # noqa: F821
