@@ -28,14 +28,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import i18n, security, templating
     from .access import IdConverter
-    from .views import admin, auth, main, public, referrals, replies, rounds, strategies
+    from .views import admin, auth, compilations, main, public, referrals, replies, rounds, strategies
 
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     security.init_app(app)
     templating.init_app(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    for module in (auth, main, public, strategies, rounds, referrals, replies, admin):
+    for module in (auth, main, public, strategies, rounds, compilations, referrals, replies, admin):
         app.register_blueprint(module.bp)
 
     from .cli import remiss_cli

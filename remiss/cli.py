@@ -159,15 +159,20 @@ def rounds_show(round_id):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True), required=True,
               help="Where to write the .docx.")
 def compile_command(round_id, output):
-    """Write the remissammanställning of a round (its submitted replies) as a .docx."""
-    from .compilation import compile_round
+    """Compile a round's submitted replies into a remissammanställning (.docx), keep it, and write it out."""
+    from .compilation import record_compilation
     from .invitations import zone
     from .models import ReferralRound
 
     round_ = db.session.get(ReferralRound, round_id)
     if round_ is None:
         raise click.ClickException(f"no round with id {round_id}")
-    data = compile_round(db.session, round_, clock.now(), zone())
+    try:
+        kept = record_compilation(db.session, None, clock.now(), round_, zone())
+    except WorkflowError as error:
+        _fail(error)
+    data = kept.file.data
     with open(output, "wb") as file:
         file.write(data)
-    click.echo(f"wrote {output} ({len(data)} bytes)")
+    db.session.commit()
+    click.echo(f"wrote {output} ({len(data)} bytes, {len(kept.versions)} replies); kept as compilation {kept.id}")

@@ -1,10 +1,14 @@
-"""The remissammanställning: a round's submitted replies compiled into one .docx for the officer.
+"""The remissammanställning: a round's submitted replies compiled for the officer.
 
-Only submitted versions are read (the latest per referral); a body's working copy never is. The
-text in the document is fixed Swedish. Real Title/Heading 1/Heading 2 styles, so Word builds a
-table of contents; page numbers in the footer.
+One `Summary` is read from the database (a fixed number of queries); the Word document, the HTML
+preview, the chart and the CSV/XLSX exports of the comments are all made from it, so they say the
+same thing. Only submitted versions are read (the latest per referral); a body's working copy never
+is. The text of the documents is fixed Swedish, like the document that goes to the executive board.
 """
+import csv
 import io
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -18,9 +22,10 @@ from . import audit, board, calendar
 from .errors import WorkflowError
 from .i18n import swedish_key
 from .models import (
-    Body, Compilation, Referral, ReferralRound, ReferralState, Response, ResponseVersion, Role, RoundState, User,
+    Body, Compilation, Referral, ReferralRound, ReferralState, Response, ResponseVersion, Role,
+    RoundState, Strategy, User,
 )
-from .reply_documents import docx_paragraphs, facts as _facts, paragraph_mark, swedish_a4, xml_line
+from .reply_documents import paragraph_mark, xml_line, xml_text
 
 LOCALE = "sv_SE"
 STANCES = {
@@ -35,17 +40,21 @@ NO_ANSWER = "Inget svar"
 ANSWERED = ("submitted", "late", "declined")
 DECISIONS = {"considered": "beaktas", "partly_considered": "beaktas delvis", "not_considered": "beaktas ej",
              "noted": "noteras"}
+UNHANDLED = "ej hanterad"
 OVERVIEW_COLUMNS = ("Remissinstans", "Svar", "Datum", "Ställningstagande", "Deras diarienummer")
-
-
+EXPORT_COLUMNS = ("Avsnitt", "Rubrik", "Remissinstans", "Ställningstagande", "Synpunkt", "Hantering", "Motivering")
+GENERAL_HEADING = "Övriga synpunkter"
 DOCX_NAME = "remissammanstallning-{case}-{day}.docx"
 
 
+# ------------------------------------------------------------------ what the replies say
+
 @dataclass
-class _Entry:
+class Entry:
+    """One body of the round and its latest submitted version (empty content when it has none)."""
     body_name: str
-    status: str
-    content: dict = field(default_factory=dict)  # the latest submitted version's; empty when none
+    status: str  # one of board's statuses: submitted, late, declined, invited, overdue, …
+    content: dict = field(default_factory=dict)
     submitted_at: datetime | None = None
     referral_id: int = 0
     version_id: int | None = None
@@ -54,13 +63,73 @@ class _Entry:
     def answered(self) -> bool:
         return self.status in ANSWERED
 
+    @property
+    def answer(self) -> str:
+        return ANSWERS.get(self.status, NO_ANSWER)
 
-def latest_entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[_Entry]:
-    """Every body of the round (withdrawn ones left out) with its latest submitted version; two queries."""
-    return _entries(session, round_, now, zone)
+    @property
+    def stance(self) -> str:
+        if self.status == "declined":
+            return STANCES["abstains"]
+        return STANCES.get(self.content.get("stance") or "", "")
 
 
-def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[_Entry]:
+@dataclass
+class Comment:
+    body_name: str
+    stance: str
+    text: str
+    referral_id: int
+    section_key: str  # "" for the general comments
+    decision: str = ""  # Swedish, as in the document; "" when not handled yet
+    reason: str = ""
+
+
+@dataclass
+class Part:
+    """A section of the draft (or the general comments, key "") with every comment on it."""
+    key: str
+    heading: str
+    comments: list[Comment]
+
+
+@dataclass
+class Summary:
+    round_id: int
+    title: str
+    case_reference: str
+    facts: list[tuple[str, str]]  # the title page's label–value lines
+    entries: list[Entry]  # every body, in Swedish order
+    parts: list[Part]  # the draft's sections in draft order, then the general comments
+
+    @property
+    def answered(self) -> list[Entry]:
+        return [e for e in self.entries if e.answered]
+
+    @property
+    def silent(self) -> list[Entry]:
+        return [e for e in self.entries if not e.answered]
+
+    @property
+    def sections(self) -> list[Part]:
+        return self.parts[:-1]
+
+    @property
+    def general(self) -> Part:
+        return self.parts[-1]
+
+    @property
+    def comments(self) -> list[Comment]:
+        return [c for part in self.parts for c in part.comments]
+
+    def stance_counts(self) -> list[tuple[str, int]]:
+        """Every stance (declining counts as abstaining) and "no answer", with how many bodies; in a
+        fixed order so charts of two rounds compare."""
+        counted = Counter(e.stance if e.answered else NO_ANSWER for e in self.entries)
+        return [(label, counted.get(label, 0)) for label in (*STANCES.values(), NO_ANSWER)]
+
+
+def latest_entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[Entry]:
     """Every body of the round (withdrawn ones left out) with its latest submitted version; two queries."""
     found = session.execute(
         select(Referral.id, Referral.state, Referral.deadline, Body.name, Response.late)
@@ -84,25 +153,103 @@ def _entries(session: Session, round_: ReferralRound, now: datetime, zone: ZoneI
         status = board.status_of(state, bool(late or version_late), deadline, round_open, now, zone)
         if status in ANSWERED and content is None:  # answered but nothing kept: treat as no answer
             status = "invited"
-        entries.append(_Entry(name, status, (content or {}) if status in ANSWERED else {},
-                              submitted_at if status in ANSWERED else None, referral_id,
-                              version_id if status in ANSWERED else None))
+        answered = status in ANSWERED
+        entries.append(Entry(name, status, (content or {}) if answered else {},
+                             submitted_at if answered else None, referral_id, version_id if answered else None))
     return sorted(entries, key=lambda e: swedish_key(e.body_name))
+
+
+def summarize(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
+              entries: list[Entry] | None = None) -> Summary:
+    """What the compilation of `round_` says as of `now`."""
+    from .dispositions import dispositions_of
+
+    entries = latest_entries(session, round_, now, zone) if entries is None else entries
+    handled = dispositions_of(session, round_)
+    by_key: dict[str, list[Comment]] = {}
+    for entry in entries:
+        if not entry.answered:
+            continue
+        texts = [(c.get("section_key") or "", c.get("text") or "") for c in entry.content.get("comments") or ()]
+        texts.append(("", entry.content.get("general_comments") or ""))
+        for key, text in texts:
+            if not text.strip():
+                continue
+            disposition = handled.get((entry.referral_id, key))
+            by_key.setdefault(key, []).append(Comment(
+                entry.body_name, entry.stance, xml_text(text), entry.referral_id, key,
+                DECISIONS.get(disposition.decision, disposition.decision) if disposition else "",
+                xml_text(disposition.reason) if disposition else ""))
+    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, [])) for s in round_.draft.sections]
+    parts.append(Part("", GENERAL_HEADING, by_key.get("", [])))
+    strategy = round_.strategy
+    launched = calendar.local_date(round_.launched_at, zone) if round_.launched_at else None
+    facts = [("Diarienummer", strategy.case_reference),
+             ("Remissen skickades", day(launched)),
+             ("Sista svarsdag", day(round_.deadline)),
+             ("Handläggare", strategy.officer.name if strategy.officer else ""),
+             ("Sammanställd", day(calendar.local_date(now, zone)))]
+    return Summary(round_.id, strategy.title, strategy.case_reference, facts, entries, parts)
+
+
+def day(value: date | None) -> str:
+    return format_date(value, "d MMMM y", locale=LOCALE) if value else ""
+
+
+def submitted_on(entry: Entry, zone: ZoneInfo) -> str:
+    return day(calendar.local_date(entry.submitted_at, zone)) if entry.submitted_at else ""
+
+
+def decision_day(content: dict) -> date | None:
+    try:
+        return date.fromisoformat(content["decision_date"]) if content.get("decision_date") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def reply_facts(entry: Entry, zone: ZoneInfo) -> list[tuple[str, str]]:
+    """The label–value lines of a full reply in the appendix (empty values left for the writer to drop)."""
+    content = entry.content
+    signatory = ", ".join(xml_line(s) for s in (content.get("signatory_name") or "",
+                                             content.get("signatory_title") or "") if xml_line(s))
+    return [
+        ("Ställningstagande", entry.stance),
+        ("Deras diarienummer", content.get("case_reference") or ""),
+        ("Inskickat", submitted_on(entry, zone)),
+        ("Beslutande organ", content.get("deciding_body") or ""),
+        ("Beslutsdatum", day(decision_day(content))),
+        ("Paragraf", paragraph_mark(content.get("decision_paragraph") or "")),
+        ("Underskrift", signatory),
+    ]
+
+
+REPLY_TEXTS = (("Sammanfattning", "summary"), ("Förslag till beslut", "proposed_decision"))
+
+
+# ------------------------------------------------------------------ the records
+
+def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
+                  entries: list[Entry] | None = None) -> bytes:
+    """The remissammanställning of `round_` as .docx bytes (nothing stored)."""
+    from .compilation_document import write_docx
+
+    return write_docx(summarize(session, round_, now, zone, entries), zone)
 
 
 def record_compilation(session: Session, actor: User | None, now: datetime, round_: ReferralRound,
                        zone: ZoneInfo) -> Compilation:
     """Compile `round_` and keep the document with who made it, when, and the submitted versions it covered."""
-    from .drafts import store_file
     from .docx_files import DOCX_TYPE
+    from .drafts import store_file
 
     if actor is not None and not actor.has_role(Role.OFFICER, Role.ADMIN):
         raise WorkflowError(_l("Bara handläggare kan sammanställa remissvar."))
     if round_.state not in (RoundState.OPEN, RoundState.CLOSED):
         raise WorkflowError(_l("Bara en utskickad remiss kan sammanställas."))
-    entries = _entries(session, round_, now, zone)
+    entries = latest_entries(session, round_, now, zone)
     data = compile_round(session, round_, now, zone, entries=entries)
-    name = DOCX_NAME.format(case=round_.strategy.case_reference, day=calendar.local_date(now, zone).isoformat())
+    name = DOCX_NAME.format(case=file_stem(round_.strategy.case_reference),
+                            day=calendar.local_date(now, zone).isoformat())
     stored = store_file(session, actor, now, filename=name, content_type=DOCX_TYPE, data=data)
     covered = [e.version_id for e in entries if e.version_id is not None]
     compilation = Compilation(round_id=round_.id, created_by_id=actor.id if actor else None, created_at=now,
@@ -115,11 +262,22 @@ def record_compilation(session: Session, actor: User | None, now: datetime, roun
     return compilation
 
 
+def file_stem(case_reference: str) -> str:
+    """A case reference as part of a file name: "KS 2020/0946" → "KS-2020-0946"."""
+    return re.sub(r"[^\w]+", "-", case_reference).strip("-") or "arende"
+
+
 def compilations_of(session: Session, round_: ReferralRound) -> list[Compilation]:
-    """The round's compilations, newest first."""
-    return list(session.scalars(select(Compilation).where(Compilation.round_id == round_.id)
-                                .options(selectinload(Compilation.created_by))
-                                .order_by(Compilation.created_at.desc(), Compilation.id.desc())))
+    """The round's compilations, newest first, each with how many replies it covered; two queries."""
+    counts = dict(session.execute(
+        select(Compilation.id, func.count()).join(Compilation.versions)
+        .where(Compilation.round_id == round_.id).group_by(Compilation.id)).all())
+    found = list(session.scalars(select(Compilation).where(Compilation.round_id == round_.id)
+                                 .options(selectinload(Compilation.created_by), selectinload(Compilation.file))
+                                 .order_by(Compilation.created_at.desc(), Compilation.id.desc())))
+    for compilation in found:
+        compilation.reply_count = counts.get(compilation.id, 0)
+    return found
 
 
 def latest_compilation(session: Session, round_: ReferralRound) -> Compilation | None:
@@ -131,8 +289,6 @@ def rounds_awaiting_compilation(session: Session, now: datetime, zone: ZoneInfo,
                                 officer: User | None = None) -> list[ReferralRound]:
     """Launched rounds whose last deadline (anstånd included) has passed — the day is over — with no
     compilation made; only `officer`'s strategies when given. Oldest last deadline first; two queries."""
-    from .models import Strategy
-
     last = (select(Referral.round_id, func.max(Referral.deadline).label("last"))
             .where(Referral.state != ReferralState.WITHDRAWN).group_by(Referral.round_id).subquery())
     query = (select(ReferralRound).join(last, last.c.round_id == ReferralRound.id)
@@ -147,167 +303,61 @@ def rounds_awaiting_compilation(session: Session, now: datetime, zone: ZoneInfo,
     return list(session.scalars(query))
 
 
-def compile_round(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
-                  entries: list[_Entry] | None = None) -> bytes:
-    """The remissammanställning of `round_` as .docx bytes."""
-    import docx
+# ------------------------------------------------------------------ the comments as a table
 
-    from .dispositions import dispositions_of
+def comment_rows(summary: Summary) -> list[tuple[str, ...]]:
+    """Every comment with its handling, section by section in draft order, as plain text rows."""
+    rows = []
+    for part in summary.parts:
+        number = part.heading.split(" ", 1)[0] if part.key and part.heading[:1].isdigit() else ""
+        for c in part.comments:
+            rows.append((number, part.heading, c.body_name, c.stance, c.text, c.decision or UNHANDLED, c.reason))
+    return rows
 
-    entries = _entries(session, round_, now, zone) if entries is None else entries
-    handled = dispositions_of(session, round_)
-    sections = list(round_.draft.sections)
-    document = docx.Document()
-    swedish_a4(document)
-    styles = document.styles
-    title_style, h1, h2 = styles["Title"], styles["Heading 1"], styles["Heading 2"]
-    strategy = round_.strategy
-    properties = document.core_properties
-    properties.title = xml_line(f"Remissammanställning: {strategy.title}")[:255]
-    properties.identifier = xml_line(strategy.case_reference)[:255]
-    properties.language = "sv-SE"
-    _page_numbers(document)
 
-    # Title page
-    document.add_paragraph(xml_line(strategy.title), style=title_style)
-    document.add_paragraph("Remissammanställning")
-    facts = [("Diarienummer", strategy.case_reference),
-             ("Remissen skickades", _day(calendar.local_date(round_.launched_at, zone) if round_.launched_at
-                                         else None)),
-             ("Sista svarsdag", _day(round_.deadline)),
-             ("Handläggare", strategy.officer.name if strategy.officer else ""),
-             ("Sammanställd", _day(calendar.local_date(now, zone)))]
-    for label, value in facts:
-        value = xml_line(value)
-        if value:
-            paragraph = document.add_paragraph()
-            paragraph.add_run(f"{label}: ").bold = True
-            paragraph.add_run(value)
-    document.add_page_break()
+def spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet shows as text: no formula (=, +, -, @ first), no XML-illegal characters."""
+    value = xml_text(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
-    # Overview
-    document.add_paragraph("Översikt", style=h1)
-    table = document.add_table(rows=1, cols=len(OVERVIEW_COLUMNS))
-    table.style = styles["Table Grid"]
-    for cell, label in zip(table.rows[0].cells, OVERVIEW_COLUMNS):
-        cell.text = label
-    for entry in entries:
-        cells = table.add_row().cells
-        values = (entry.body_name, ANSWERS.get(entry.status, NO_ANSWER),
-                  _day(calendar.local_date(entry.submitted_at, zone)) if entry.submitted_at else "",
-                  STANCES.get(entry.content.get("stance") or "", ""), entry.content.get("case_reference") or "")
-        for cell, value in zip(cells, values):
-            cell.text = xml_line(value)
 
-    # Comments per section, in draft order
-    answered = [e for e in entries if e.answered]
-    by_key: dict[str, list[tuple[str, str, object]]] = {}
-    for entry in answered:
-        for comment in entry.content.get("comments") or ():
-            key = comment.get("section_key")
-            by_key.setdefault(key, []).append((entry.body_name, comment.get("text") or "",
-                                               handled.get((entry.referral_id, key or ""))))
-    for section in sections:
-        document.add_paragraph(xml_line(f"{section.number} {section.heading}".strip()) or "(utan rubrik)", style=h1)
-        comments = by_key.get(section.key, [])
-        if not comments:
-            document.add_paragraph("Inga synpunkter på detta avsnitt.")
-        for body_name, text, disposition in comments:
-            _comment(document, body_name, text, disposition)
+def comments_csv(summary: Summary) -> str:
+    """The comments as CSV for Excel in Sweden: semicolons, a BOM so å, ä and ö survive."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in comment_rows(summary):
+        writer.writerow([spreadsheet_safe(value) for value in row])
+    return "\ufeff" + out.getvalue()
 
-    document.add_paragraph("Övriga synpunkter", style=h1)
-    general = [(e.body_name, e.content.get("general_comments") or "", handled.get((e.referral_id, "")))
-               for e in answered]
-    general = [(name, text, disposition) for name, text, disposition in general if docx_paragraphs(text)]
-    if not general:
-        document.add_paragraph("Inga övriga synpunkter.")
-    for body_name, text, disposition in general:
-        _comment(document, body_name, text, disposition)
 
-    document.add_paragraph("Remissinstanser som inte svarat", style=h1)
-    silent = [e for e in entries if not e.answered]
-    if not silent:
-        document.add_paragraph("Alla remissinstanser har svarat.")
-    for entry in silent:
-        document.add_paragraph(xml_line(entry.body_name), style=styles["List Bullet"])
+def comments_xlsx(summary: Summary) -> bytes:
+    """The comments as an Excel workbook: one sheet, a bold frozen header row, wrapped text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
 
-    document.add_paragraph("Bilaga: remissvaren i sin helhet", style=h1)
-    for entry in answered:
-        content = entry.content
-        document.add_paragraph(xml_line(entry.body_name), style=h2)
-        decision_date = content.get("decision_date")
-        try:
-            decision_day = date.fromisoformat(decision_date) if decision_date else None
-        except (TypeError, ValueError):
-            decision_day = None
-        signatory = ", ".join(xml_line(s) for s in (content.get("signatory_name") or "",
-                                                 content.get("signatory_title") or "") if xml_line(s))
-        _facts(document, [
-            ("Ställningstagande", STANCES.get(content.get("stance") or "", "")),
-            ("Deras diarienummer", content.get("case_reference") or ""),
-            ("Inskickat", _day(calendar.local_date(entry.submitted_at, zone)) if entry.submitted_at else ""),
-            ("Beslutande organ", content.get("deciding_body") or ""),
-            ("Beslutsdatum", _day(decision_day)),
-            ("Paragraf", paragraph_mark(content.get("decision_paragraph") or "")),
-            ("Underskrift", signatory),
-        ])
-        for label, key in (("Sammanfattning", "summary"), ("Förslag till beslut", "proposed_decision")):
-            paragraphs = docx_paragraphs(content.get(key) or "")
-            if paragraphs:
-                document.add_paragraph().add_run(f"{label}:").bold = True
-                for text in paragraphs:
-                    document.add_paragraph(text)
-    if not answered:
-        document.add_paragraph("Inga remissvar har kommit in.")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Synpunkter")
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFG", (8, 30, 28, 24, 80, 16, 50)):
+        sheet.column_dimensions[letter].width = width
+    from openpyxl.cell import WriteOnlyCell
 
+    def row_of(values, bold=False):
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=None)
+            cell.value = xml_text(value)[:32767]  # Excel's longest cell
+            cell.data_type = "s"  # text, whatever it starts with: never a formula
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if bold:
+                cell.font = Font(bold=True)
+            cells.append(cell)
+        return cells
+
+    sheet.append(row_of(EXPORT_COLUMNS, bold=True))
+    for row in comment_rows(summary):
+        sheet.append(row_of(row))
     out = io.BytesIO()
-    document.save(out)
+    book.save(out)
     return out.getvalue()
-
-
-def _comment(document, body_name: str, text: str, disposition=None) -> None:
-    """The body's name in bold, then its comment; one paragraph per line of the comment; then the
-    officer's disposition of it, if any."""
-    lines = docx_paragraphs(text) or [""]
-    paragraph = document.add_paragraph()
-    paragraph.add_run(f"{xml_line(body_name)}: ").bold = True
-    paragraph.add_run(lines[0])
-    for line in lines[1:]:
-        document.add_paragraph(line)
-    if disposition is not None:
-        reasons = docx_paragraphs(disposition.reason or "")
-        paragraph = document.add_paragraph()
-        paragraph.add_run("Ställningstagande: ").italic = True
-        first = DECISIONS.get(disposition.decision, disposition.decision)
-        paragraph.add_run(f"{first} – {reasons[0]}" if reasons else first)
-        for line in reasons[1:]:
-            document.add_paragraph(line)
-
-
-def _page_numbers(document) -> None:
-    """A centred PAGE field in every section's footer."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    for section in document.sections:
-        paragraph = section.footer.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run()
-        for kind, instruction in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"),
-                                  ("end", None)):
-            if kind:
-                element = OxmlElement("w:fldChar")
-                element.set(qn("w:fldCharType"), kind)
-            elif instruction == "1":
-                element = OxmlElement("w:t")
-                element.text = "1"
-            else:
-                element = OxmlElement("w:instrText")
-                element.set(qn("xml:space"), "preserve")
-                element.text = instruction
-            run._r.append(element)
-
-
-def _day(day: date | None) -> str:
-    return format_date(day, "d MMMM y", locale=LOCALE) if day else ""

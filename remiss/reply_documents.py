@@ -490,18 +490,19 @@ def _properties(properties, reply: ReplyContent) -> None:
     properties.language = "sv-SE"
 
 
-def _safe(text: str) -> str:
+def xml_text(text: str) -> str:
+    """Text python-docx and openpyxl accept: XML-illegal characters removed, line breaks made \\n."""
     return XML_ILLEGAL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def docx_paragraphs(text: str) -> list[str]:
     """One paragraph per line; blank lines only separate."""
-    return [line.rstrip() for line in _safe(text).split("\n") if line.strip()]
+    return [line.rstrip() for line in xml_text(text).split("\n") if line.strip()]
 
 
 def xml_line(text: str) -> str:
     """Text for a heading or a single line: line breaks become spaces."""
-    return " ".join(_safe(text).split("\n")).strip()
+    return " ".join(xml_text(text).split("\n")).strip()
 
 
 def _day(day: date | None) -> str:

@@ -7,12 +7,14 @@ secretary of another body must not reach through it.
 import itertools
 import os
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from remiss import responses
+from remiss.compilation import record_compilation
 from remiss.models import RoundState, User
 
 from . import builders
@@ -66,6 +68,9 @@ class ObjectsOutOfReach:
         for round_ in (self.round_to_b, self.unsent_round, self.round_to_a):
             session.refresh(round_)
         self._reply(session)
+        self.compilation_to_b, self.compilation_to_a = (
+            record_compilation(session, self.officer, builders.BUILT_AT, round_, ZoneInfo("Europe/Stockholm"))
+            for round_ in (self.round_to_b, self.round_to_a))
 
         # argument name -> [(value, out of reach for the secretary of A?)]
         self.values = {
@@ -88,6 +93,8 @@ class ObjectsOutOfReach:
             "file_id": [(self.b_sent_attachment.file_id, False), (self.b_working_attachment.file_id, True)],
             # A mail written by the development file backend: the admin's alone.
             "name": [("20210127T090000000000-abcd1234.eml", True)],
+            # Compilations are the officer's alone, of a round to B or to A alike.
+            "compilation_id": [(self.compilation_to_b.id, True), (self.compilation_to_a.id, True)],
         }
 
     def _reply(self, session):

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from remiss import responses
+from remiss import dispositions, responses
 from remiss.compilation import compile_round
 from remiss.responses import ReplyDraft, ReplyFields
 
@@ -148,3 +149,179 @@ def test_the_cli_writes_the_compilation(session, out, runner, tmp_path):
 def test_the_cli_refuses_an_unknown_round(session, runner, tmp_path):
     result = runner.invoke("remiss", "compile", "999999", "-o", str(tmp_path / "x.docx"))
     assert result.exit_code != 0 and "no round" in result.output
+
+
+# ---------------------------------------------------------------- records, preview, exports
+
+def _page(client, round_id: int, path: str = ""):
+    return client.get(f"/rounds/{round_id}/compilation{path}")
+
+
+def test_a_compilation_is_kept_with_who_when_and_the_replies_it_covered(session, out):
+    from remiss.compilation import compilations_of, latest_compilation, record_compilation
+
+    officer = out.round.strategy.officer
+    first = record_compilation(session, officer, NOW, out.round, ZONE)
+    second = record_compilation(session, None, LATER, out.round, ZONE)
+    session.commit()
+    assert (first.created_by, first.created_at) == (officer, NOW)
+    covered = {v.response.referral_id for v in first.versions}
+    assert out.social.id in covered and len(covered) == 2  # the social board's reply and the declining one
+    assert out.version in first.versions
+    assert first.file.filename == "remissammanstallning-KS-2020-0946-2021-01-27.docx"
+    assert _outline(_open(first.file.data))[0] == ("Title", "Internationell strategi")
+    assert latest_compilation(session, out.round) == second
+    assert [c.id for c in compilations_of(session, out.round)] == [second.id, first.id]
+    assert compilations_of(session, out.round)[0].reply_count == 2
+
+
+def test_only_an_officer_compiles_and_only_a_launched_round(session, out):
+    from remiss.compilation import record_compilation
+    from remiss.errors import WorkflowError
+
+    with pytest.raises(WorkflowError, match="Bara handläggare"):
+        record_compilation(session, out.sara, NOW, out.round, ZONE)
+    unsent = builders.create_round(session, out.round.strategy, [out.social.body], state="draft")
+    with pytest.raises(WorkflowError, match="utskickad"):
+        record_compilation(session, None, NOW, unsent, ZONE)
+
+
+def test_the_officer_makes_one_downloads_it_and_the_round_page_links_the_latest(client, session, out):
+    officer = out.round.strategy.officer
+    client.sign_in(officer.email)
+    page = _page(client, out.round.id)
+    assert page.status_code == 200 and "Ingen sammanställning är skapad än." in page.get_data(as_text=True)
+    made = client.post(f"/rounds/{out.round.id}/compilation", data={"csrf_token": client.csrf_token()})
+    assert made.status_code == 302 and made.headers["Location"].endswith("#kept")
+    from remiss.models import Compilation
+    (kept,) = session.scalars(select(Compilation)).all()
+    listing = _page(client, out.round.id).get_data(as_text=True)
+    link = f"/rounds/{out.round.id}/compilations/{kept.id}.docx"
+    assert link in listing and "Sammanställningen är skapad." in listing
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == kept.file.data
+    assert "remissammanstallning-KS-2020-0946" in download.headers["Content-Disposition"]
+    assert link in client.get(f"/rounds/{out.round.id}").get_data(as_text=True)
+    assert client.get(f"/rounds/{out.round.id + 1}/compilations/{kept.id}.docx").status_code == 404
+
+
+def test_a_post_without_the_csrf_token_keeps_nothing(client, session, out):
+    from remiss.models import Compilation
+
+    client.sign_in(out.round.strategy.officer.email)
+    assert client.post(f"/rounds/{out.round.id}/compilation", data={}, csrf=False).status_code == 400
+    assert session.scalars(select(Compilation)).all() == []
+
+
+def test_a_secretary_reaches_no_part_of_the_compilation(client, session, out):
+    from remiss.compilation import record_compilation
+
+    kept = record_compilation(session, None, NOW, out.round, ZONE)
+    session.commit()
+    client.sign_in(out.sara.email)
+    for path in ("", "/chart.png", "/comments.csv", "/comments.xlsx"):
+        assert _page(client, out.round.id, path).status_code == 404, path
+    assert client.get(f"/rounds/{out.round.id}/compilations/{kept.id}.docx").status_code == 404
+    assert client.post(f"/rounds/{out.round.id}/compilation",
+                       data={"csrf_token": client.csrf_token()}).status_code == 404
+
+
+def test_the_preview_says_what_the_document_says(client, session, out):
+    dispositions.set_disposition(session, out.round.strategy.officer, NOW, out.social, out.sections["Ansvar"].key,
+                                 "partly_considered", "Texten förtydligas.")
+    session.commit()
+    client.sign_in(out.round.strategy.officer.email)
+    html = _page(client, out.round.id).get_data(as_text=True)
+    preview = html[html.index('id="preview-heading"'):]
+    order = [preview.index(f"<h3>{h}</h3>") for h in ("Översikt", "1 Inledning", "2 Syfte och mål", "3 Ansvar",
+                                                       "Övriga synpunkter", "Remissinstanser som inte svarat",
+                                                       "Bilaga: remissvaren i sin helhet")]
+    assert order == sorted(order)
+    ansvar = preview[preview.index("<h3>3 Ansvar</h3>"):preview.index("<h3>Övriga synpunkter</h3>")]
+    assert "Socialnämnden" in ansvar and "Ansvaret behöver förtydligas." in ansvar
+    assert "beaktas delvis – Texten förtydligas." in ansvar
+    inledning = preview[preview.index("<h3>1 Inledning</h3>"):preview.index("<h3>2 Syfte och mål</h3>")]
+    assert "ej hanterad" in inledning
+    silent = preview[preview.index("<h3>Remissinstanser som inte svarat</h3>"):]
+    assert "<li>Kulturnämnden</li>" in silent
+    assert "1 av 2 synpunkter" not in html and "1 av 3 synpunkter är hanterade." in html
+    assert '<figcaption>2 av 3 remissinstanser har svarat (67 %).' in html
+
+
+def test_the_chart_is_in_the_document_with_its_numbers_in_words(client, session, out):
+    from PIL import Image
+
+    document = _open(compile_round(session, out.round, LATER, ZONE))
+    (picture,) = document.inline_shapes
+    description = picture._inline.docPr.get("descr")
+    assert description.startswith("2 av 3 remissinstanser har svarat (67 %).")
+    assert "tillstyrker med synpunkter 1" in description.lower() and "inget svar 1" in description
+    assert description in [p.text for p in document.paragraphs]
+    client.sign_in(out.round.strategy.officer.email)
+    png = _page(client, out.round.id, "/chart.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert Image.open(io.BytesIO(png.data)).size[0] == 1600
+
+
+def _hostile(session, out):
+    content = dict(out.version.content)
+    content["comments"] = [dict(c) for c in content["comments"]]
+    content["comments"][0]["text"] = "=HYPERLINK(\"http://evil.example\")<script>alert(1)</script>\x00\x0b slut"
+    content["general_comments"] = "@SUM(A1) " + "z" * 20_000
+    out.version.content = content
+    flag_modified(out.version, "content")
+    session.commit()
+
+
+def test_hostile_content_is_escaped_in_the_preview(client, session, out):
+    _hostile(session, out)
+    client.sign_in(out.round.strategy.officer.email)
+    page = _page(client, out.round.id)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "z" * 20_000 in html and "\x00" not in html
+
+
+def test_the_comments_export_as_csv_and_xlsx_with_their_handling(client, session, out):
+    import csv
+
+    from openpyxl import load_workbook
+
+    dispositions.set_disposition(session, out.round.strategy.officer, NOW, out.social, out.sections["Ansvar"].key,
+                                 "considered", "Förtydligas i version 2.")
+    _hostile(session, out)
+    client.sign_in(out.round.strategy.officer.email)
+    response = _page(client, out.round.id, "/comments.csv")
+    assert response.status_code == 200 and "synpunkter-KS-2020-0946.csv" in response.headers["Content-Disposition"]
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert rows[0] == ["Avsnitt", "Rubrik", "Remissinstans", "Ställningstagande", "Synpunkt", "Hantering",
+                       "Motivering"]
+    by_heading = {row[1]: row for row in rows[1:]}
+    assert set(by_heading) == {"1 Inledning", "3 Ansvar", "Övriga synpunkter"}
+    assert by_heading["3 Ansvar"][2:] == ["Socialnämnden", "Tillstyrker med synpunkter",
+                                          "Ansvaret behöver förtydligas.", "beaktas", "Förtydligas i version 2."]
+    hostile = next(row for row in rows[1:] if "HYPERLINK" in row[4])
+    assert hostile[4].startswith("'=HYPERLINK") and "\x00" not in hostile[4]  # text, never a formula
+    assert by_heading["Övriga synpunkter"][4].startswith("'@SUM") and by_heading["1 Inledning"][5] == "ej hanterad"
+
+    response = _page(client, out.round.id, "/comments.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = list(sheet.iter_rows())
+    assert [c.value for c in cells[0]] == rows[0]
+    assert len(cells) == len(rows)
+    formula_like = next(c for row in cells for c in row if "HYPERLINK" in str(c.value))
+    assert formula_like.data_type == "s" and formula_like.value.startswith("=HYPERLINK")
+    assert "\x00" not in formula_like.value
+    assert any(c.value == "Förtydligas i version 2." for row in cells for c in row)
+
+
+def test_the_cli_keeps_what_it_compiles(session, out, runner, tmp_path):
+    from remiss.models import Compilation
+
+    runner.invoke("remiss", "compile", str(out.round.id), "-o", str(tmp_path / "a.docx"))
+    (kept,) = session.scalars(select(Compilation)).all()
+    assert kept.created_by is None and (tmp_path / "a.docx").read_bytes() == kept.file.data

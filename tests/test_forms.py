@@ -3,12 +3,14 @@ import html
 import itertools
 import re
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from wtforms.fields.core import UnboundField
 
 from remiss import forms, responses
+from remiss.compilation import record_compilation
 from remiss.errors import WorkflowError
 from remiss.models import Body, Role, User
 
@@ -328,6 +330,8 @@ class Argument:
         self.round = builders.create_round(session, self.strategy, [self.body])
         session.flush()
         self.referral = self.round.referrals[0]
+        self.compilation = record_compilation(session, None, builders.BUILT_AT, self.round,
+                                              ZoneInfo("Europe/Stockholm"))
         session.commit()
         self.attachment = None
         self.attachment_id()
@@ -352,7 +356,8 @@ class Argument:
             return self.attachment_id()
         known = {"body_id": self.body.id, "user_id": self.secretary.id, "strategy_id": self.strategy.id,
                  "draft_id": self.draft.id, "round_id": self.round.id, "referral_id": self.referral.id,
-                 "file_id": self.draft.file_id, "number": 1, "name": "20210127T090000000000-abcd1234.eml"}
+                 "file_id": self.draft.file_id, "number": 1, "name": "20210127T090000000000-abcd1234.eml",
+                 "compilation_id": self.compilation.id}
         if name not in known:
             pytest.fail(f"a form route takes {name!r}: add a live value for it to tests/test_forms.py Argument",
                         pytrace=False)

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from .. import bodies as body_register, board, clock, dispositions, extension_requests, rounds
+from .. import bodies as body_register, board, clock, compilation, dispositions, extension_requests, rounds
 from ..access import get_referral_for_officer, get_round, get_strategy
 from ..calendar import deadline_warnings, local_date
 from ..errors import WorkflowError
@@ -124,6 +124,7 @@ def _board_context(round_):
     shown = [row for row in rows if not status_filter or row.status == status_filter]
     return dict(round=round_, rows=shown, all_rows=rows, counts=board.counts(rows), status_filter=status_filter,
                 statuses=board.STATUSES, text=_board_texts(rows),
+                latest_compilation=compilation.latest_compilation(db.session, round_),
                 warnings=deadline_warnings(local_date(round_.launched_at or now, zone()), round_.deadline,
                                            current_app.config["REFERRAL_MIN_WEEKS"]))
 

@@ -1,0 +1,88 @@
+"""The remissammanställning as the officer sees it: a preview, the kept Word documents, the comment exports."""
+from io import BytesIO
+
+from flask import Blueprint, Response as HTTPResponse, abort, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from .. import clock, compilation
+from ..access import get_round
+from ..compilation_document import chart_description, chart_png
+from ..extensions import db
+from ..reply_documents import docx_paragraphs, xml_line
+from ..invitations import zone
+from ..models import Compilation, Role
+from ..security import roles_required
+from ._helpers import flash_done, form_status, submit
+
+bp = Blueprint("compilations", __name__)
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.before_request
+@roles_required(Role.OFFICER, Role.ADMIN)
+def _officers_only():
+    return None
+
+
+def _summary(round_):
+    return compilation.summarize(db.session, round_, clock.now(), zone())
+
+
+@bp.route("/rounds/<int:round_id>/compilation", methods=["GET", "POST"])
+def show(round_id: int):
+    """The compilation as it would read now, the button that makes and keeps one, and those made before."""
+    round_ = get_round(round_id, current_user)
+    form = FlaskForm()
+    done = submit(form, lambda: compilation.record_compilation(db.session, current_user, clock.now(), round_,
+                                                               zone()))
+    if done:
+        flash_done(_("Sammanställningen är skapad. Ladda ner den nedan."))
+        return redirect(url_for("compilations.show", round_id=round_.id, _anchor="kept"))
+    summary = _summary(round_)
+    handled = sum(1 for c in summary.comments if c.decision)
+    return render_template("compilations/show.html", round=round_, summary=summary, form=form,
+                           kept=compilation.compilations_of(db.session, round_), handled=handled,
+                           chart_text=chart_description(summary), zone=zone(),
+                           columns=compilation.OVERVIEW_COLUMNS, reply_texts=compilation.REPLY_TEXTS,
+                           submitted_on=compilation.submitted_on, reply_facts=compilation.reply_facts,
+                           paragraphs=docx_paragraphs, line=xml_line), form_status(form)
+
+
+@bp.route("/rounds/<int:round_id>/compilation/chart.png")
+def chart(round_id: int):
+    round_ = get_round(round_id, current_user)
+    return HTTPResponse(chart_png(_summary(round_)), mimetype="image/png")
+
+
+@bp.route("/rounds/<int:round_id>/compilation/comments.csv")
+def comments_csv(round_id: int):
+    round_ = get_round(round_id, current_user)
+    return _attachment(compilation.comments_csv(_summary(round_)).encode("utf-8"), "text/csv; charset=utf-8",
+                       _export_name(round_, "csv"))
+
+
+@bp.route("/rounds/<int:round_id>/compilation/comments.xlsx")
+def comments_xlsx(round_id: int):
+    round_ = get_round(round_id, current_user)
+    return _attachment(compilation.comments_xlsx(_summary(round_)), XLSX_TYPE, _export_name(round_, "xlsx"))
+
+
+@bp.route("/rounds/<int:round_id>/compilations/<int:compilation_id>.docx")
+def download(round_id: int, compilation_id: int):
+    """A kept compilation, exactly as it was made."""
+    round_ = get_round(round_id, current_user)
+    kept = db.session.get(Compilation, compilation_id)
+    if kept is None or kept.round_id != round_.id:
+        abort(404)
+    return _attachment(kept.file.data, kept.file.content_type, kept.file.filename)
+
+
+def _export_name(round_, extension: str) -> str:
+    return f"synpunkter-{compilation.file_stem(round_.strategy.case_reference)}.{extension}"
+
+
+def _attachment(data: bytes, mimetype: str, name: str):
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
