@@ -12,6 +12,7 @@ from .compilation import OVERVIEW_COLUMNS, REPLY_TEXTS, Comment, Summary, reply_
 from .reply_documents import docx_paragraphs, facts, swedish_a4, xml_line
 
 CHART_WIDTH_CM = 16
+CHART_FONT = "fonts/DejaVuSans-subset.ttf"
 # Colours told apart by people with the common colour-vision deficiencies (Okabe–Ito); every bar
 # also carries its label and number, so nothing is said by colour alone.
 CHART_COLOURS = ("#009E73", "#56B4E9", "#D55E00", "#999999", "#E69F00", "#FFFFFF")
@@ -129,14 +130,13 @@ def _percent(part: int, whole: int) -> str:
 
 def chart_png(summary: Summary) -> bytes:
     """A horizontal bar per stance (and "no answer"), then the answer rate as one filled bar."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     counts = summary.stance_counts()
     total = max(len(summary.entries), 1)
     scale = 2  # drawn at twice the size it is shown, so it stays sharp when printed
     width, bar, gap, left, right = 800 * scale, 26 * scale, 12 * scale, 260 * scale, 60 * scale
-    font = ImageFont.load_default(size=15 * scale)
-    title_font = ImageFont.load_default(size=18 * scale)
+    font, title_font = _font(15 * scale), _font(18 * scale)
     top = 44 * scale
     height = top + len(counts) * (bar + gap) + 70 * scale
     image = Image.new("RGB", (width, height), "white")
@@ -163,6 +163,15 @@ def chart_png(summary: Summary) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True, dpi=(200, 200))
     return out.getvalue()
+
+
+def _font(size: int):
+    """DejaVu Sans (its Latin-1 part, shipped with the app): Pillow's own font has no å, ä or ö."""
+    from importlib.resources import files
+
+    from PIL import ImageFont
+
+    return ImageFont.truetype(io.BytesIO(files("remiss").joinpath(CHART_FONT).read_bytes()), size)
 
 
 def _comment(document, comment: Comment) -> None:

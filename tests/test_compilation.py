@@ -325,3 +325,16 @@ def test_the_cli_keeps_what_it_compiles(session, out, runner, tmp_path):
     runner.invoke("remiss", "compile", str(out.round.id), "-o", str(tmp_path / "a.docx"))
     (kept,) = session.scalars(select(Compilation)).all()
     assert kept.created_by is None and (tmp_path / "a.docx").read_bytes() == kept.file.data
+
+
+def test_the_charts_font_draws_swedish_letters():
+    from remiss.compilation_document import _font
+
+    font = _font(20)
+
+    def drawn(text):
+        return bytes(font.getmask(text))
+
+    missing = drawn("\u4e00")  # a letter the shipped font leaves out: drawn as the empty box
+    for letter in "åäöÅÄÖé–":
+        assert drawn(letter) != missing, letter
