@@ -1,0 +1,112 @@
+"""The officer's last step in real Chromium: every comment handled, a remissammanställning made and
+downloaded, and the downloaded file is the one checked — axe-core on every page on the way."""
+import io
+import re
+from datetime import datetime, timezone
+
+import docx
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from remiss import responses
+from remiss.models import Compilation
+from remiss.responses import ReplyDraft, ReplyFields
+
+from . import builders
+from .axe import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+ANSWERED = datetime(2021, 3, 1, 9, 0, tzinfo=timezone.utc)
+AFTER_DEADLINE = datetime(2021, 3, 29, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def answered(session, frozen_clock):
+    """A round to three bodies: the social board and the environment board answer with comments, the
+    culture board stays silent; the deadline (26 March) has passed."""
+    frozen_clock.set(ANSWERED)
+    officer = builders.create_officer(session, name="Stina Strateg", email="stina@kommun.example")
+    strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
+                                        case_reference="KS 2020/0946")
+    bodies = [builders.create_body(session, name=name, code=code)
+              for name, code in (("Socialnämnden", "SN"), ("Miljönämnden", "MN"), ("Kulturnämnden", "KN"))]
+    round_ = builders.create_round(session, strategy, bodies)
+    sections = {s.heading: s for s in round_.draft.sections}
+    referrals = {r.body.name: r for r in round_.referrals}
+    for name, comments in (("Socialnämnden", {"Ansvar": "Ansvaret behöver förtydligas."}),
+                           ("Miljönämnden", {"Ansvar": "Miljön saknas i ansvarsfördelningen.",
+                                             "Inledning": "Bra bakgrund."})):
+        referral = referrals[name]
+        secretary = builders.create_secretary(session, referral.body)
+        draft = ReplyDraft(fields=ReplyFields(stance="approves_with_comments", summary="Vi tillstyrker."),
+                           comments={sections[h].id: text for h, text in comments.items()})
+        saved = responses.save_reply(session, secretary, ANSWERED, referral, version=None, draft=draft)
+        responses.submit_reply(session, secretary, ANSWERED, referral, version=saved.lock_version)
+    session.commit()
+    frozen_clock.set(AFTER_DEADLINE)
+    return round_, officer, referrals, sections
+
+
+def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, session, answered, tmp_path):
+    round_, officer, referrals, sections = answered
+    page.goto("/sign-in")
+    page.get_by_label("E-postadress").fill(officer.email)
+    page.get_by_label("Lösenord").fill(builders.PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Välkommen")
+
+    page.goto(f"/rounds/{round_.id}")
+    page.get_by_role("link", name="Hantera synpunkterna").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hantera synpunkter")
+    expect(page.locator("#handling-progress")).to_have_text("0 av 3 hanterade")
+    assert_no_axe_violations(page, "handling view, nothing handled")
+
+    ansvar = sections["Ansvar"].key
+    for body, key, decision, reason in (
+            ("Socialnämnden", ansvar, "Beaktas delvis", "Ansvaret förtydligas i avsnitt 3."),
+            ("Miljönämnden", ansvar, "Beaktas", "Miljön läggs till."),
+            ("Miljönämnden", sections["Inledning"].key, "Noteras", "")):
+        comment = page.locator(f"#comment-{referrals[body].id}-{key}")
+        comment.get_by_label(decision, exact=True).check()
+        if reason:
+            comment.get_by_label("Motivering").fill(reason)
+        comment.get_by_role("button", name=re.compile("Spara ställningstagandet")).click()
+        expect(page.get_by_role("status")).to_contain_text(f"Ställningstagandet för {body} är sparat.")
+    expect(page.locator("#handling-progress")).to_have_text("3 av 3 hanterade")
+    assert_no_axe_violations(page, "handling view, everything handled")
+
+    page.goto(f"/rounds/{round_.id}")
+    page.get_by_role("link", name="Remissammanställning: förhandsvisa och skapa").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remissammanställning")
+    expect(page.get_by_text("3 av 3 synpunkter är hanterade.")).to_be_visible()
+    assert_no_axe_violations(page, "compilation preview")
+    page.get_by_role("button", name="Skapa sammanställning i Word").click()
+    expect(page.get_by_role("status")).to_contain_text("Sammanställningen är skapad.")
+    assert_no_axe_violations(page, "compilation preview with a kept compilation")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile(r"Ladda ner \(\.docx\)")).click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("remissammanstallning-KS-2020-0946")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    data = path.read_bytes()
+
+    session.expire_all()
+    (kept,) = session.scalars(select(Compilation)).all()
+    assert data == kept.file.data  # what the officer got is what was kept
+    paragraphs = [(p.style.name, p.text) for p in docx.Document(io.BytesIO(data)).paragraphs]
+    headings = [text for style, text in paragraphs if style == "Heading 1"]
+    assert headings[:4] == ["Översikt", "1 Inledning", "2 Syfte och mål", "3 Ansvar"]
+    texts = [text for _style, text in paragraphs]
+    at = texts.index("Socialnämnden: Ansvaret behöver förtydligas.")
+    assert texts[at + 1] == "Ställningstagande: beaktas delvis – Ansvaret förtydligas i avsnitt 3."
+    assert texts.index("Miljönämnden: Miljön saknas i ansvarsfördelningen.") > texts.index("3 Ansvar")
+    silent = texts[texts.index("Remissinstanser som inte svarat") + 1]
+    assert silent == "Kulturnämnden"
+
+    page.goto(f"/rounds/{round_.id}")
+    expect(page.get_by_role("link", name=re.compile("Ladda ner den senaste sammanställningen"))).to_have_attribute(
+        "href", f"/rounds/{round_.id}/compilations/{kept.id}.docx")
