@@ -6,10 +6,12 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from html import unescape
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from remiss import extension_requests, rounds
+from remiss.compilation import record_compilation, rounds_awaiting_compilation
 from remiss.models import (
     ExtensionRequest, ExtensionState, PlannedReminder, ReferralState, Response, ResponseVersion,
     RoundState, Stance,
@@ -341,3 +343,101 @@ def test_a_secretary_has_no_officers_overview_on_the_start_page(client, kalmar):
     assert f'href="/rounds/{kalmar.round.id}"' not in page
     assert "Pågående remisser" not in page
     assert f'href="/referrals/{kalmar.social.id}"' in page
+
+
+# ---------------------------------------------------------------- the nudge to compile
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def stockholm(day: date, hour: int = 8) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=STOCKHOLM)
+
+
+def compile_nudge(html: str) -> str | None:
+    """The start page's 'Dags att sammanställa' block as text, or None when there is none."""
+    found = re.search(r'<section class="warning" aria-labelledby="awaiting-compilation">(.*?)</section>', html, re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) if found else None
+
+
+def test_the_start_page_asks_the_officer_to_compile_the_day_after_the_last_deadline(
+        client, kalmar, frozen_clock):
+    client.sign_in(kalmar.officer.email)
+    frozen_clock.set(stockholm(date(2021, 3, 26), 23))  # the deadline day itself: replies may still come
+
+    assert compile_nudge(client.get("/").text) is None
+
+    frozen_clock.set(stockholm(date(2021, 3, 27)))
+    page = client.get("/").text
+
+    nudge = compile_nudge(page)
+    assert nudge is not None
+    assert nudge.startswith("Dags att sammanställa")
+    assert "Internationell strategi KS 2020/0946" in nudge
+    assert "Sista svarsdag var 26 mars 2021." in nudge
+    assert "3 av 5 har svarat." in nudge  # the withdrawn body is not counted
+    assert f'href="/rounds/{kalmar.round.id}#compilation">Sammanställ remissvaren' in page
+
+
+def test_no_nudge_to_compile_while_one_bodys_anstand_runs(client, kalmar, session, frozen_clock):
+    extension_requests.grant_extension(session, kalmar.officer, NOW, kalmar.environment, deadline=date(2021, 4, 9))
+    session.commit()
+    client.sign_in(kalmar.officer.email)
+    frozen_clock.set(stockholm(date(2021, 3, 29)))
+
+    assert compile_nudge(client.get("/").text) is None
+
+    frozen_clock.set(stockholm(date(2021, 4, 10)))
+    nudge = compile_nudge(client.get("/").text)
+
+    assert nudge is not None and "Sista svarsdag var 9 april 2021." in nudge
+
+
+def test_an_officer_is_nudged_only_about_their_own_rounds_and_an_admin_about_all(
+        client, kalmar, session, frozen_clock):
+    colleague = builders.create_officer(session, email="olle@kommun.example")
+    admin = builders.create_admin(session)
+    session.commit()
+    frozen_clock.set(stockholm(date(2021, 3, 29)))
+
+    client.sign_in(colleague.email)
+    assert compile_nudge(client.get("/").text) is None
+    client.sign_out()
+    client.sign_in(admin.email)
+    nudge = compile_nudge(client.get("/").text)
+
+    assert nudge is not None and "KS 2020/0946" in nudge
+
+
+def test_the_nudge_to_compile_goes_once_a_compilation_is_made(client, kalmar, session, frozen_clock):
+    frozen_clock.set(stockholm(date(2021, 3, 29)))
+    client.sign_in(kalmar.officer.email)
+    assert compile_nudge(client.get("/").text) is not None
+
+    record_compilation(session, kalmar.officer, frozen_clock.now, kalmar.round, STOCKHOLM)
+    session.commit()
+
+    assert compile_nudge(client.get("/").text) is None
+    assert f'href="/rounds/{kalmar.round.id}"' in client.get("/").text, "the round itself is still listed"
+
+
+def test_the_start_page_runs_the_same_number_of_queries_for_1_and_for_4_rounds_to_compile(
+        client, session, count_queries, frozen_clock):
+    officer = builders.create_officer(session)
+    session.commit()
+    frozen_clock.set(stockholm(date(2021, 4, 6)))
+    client.sign_in(officer.email)
+    counts = {}
+    for wanted in (1, 4):
+        while len(rounds_awaiting_compilation(session, frozen_clock.now, STOCKHOLM, officer)) < wanted:
+            strategy = builders.create_strategy(session, officer=officer)
+            bodies = [builders.create_body(session) for _ in range(3)]
+            builders.create_round(session, strategy, bodies, deadline=date(2021, 3, 26))
+        session.commit()
+        assert client.get("/").status_code == 200  # warm up
+        with count_queries() as counted:
+            page = client.get("/").text
+        assert compile_nudge(page).count("Sammanställ remissvaren") == wanted
+        counts[wanted] = counted.count
+
+    assert counts[1] == counts[4], counts

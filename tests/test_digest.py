@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from remiss import jobs
-from remiss.models import OutboxMessage, OutboxState
+from remiss import extension_requests, jobs
+from remiss.compilation import record_compilation
+from remiss.models import OutboxMessage, OutboxState, RoundState
 
 from . import builders
 
@@ -83,3 +84,62 @@ def test_the_admin_sees_failed_mail_in_the_outbox(client, session, frozen_clock)
     assert page.status_code == 200
     assert "550 no such user" in page.text
     assert "mn@kommun.example" in page.text
+
+
+# ---------------------------------------------------------------- the nudge to compile
+
+def test_the_digest_asks_the_officer_to_compile_once_the_last_deadline_has_passed(session, smtp, frozen_clock):
+    officer, round_ = an_open_round(session)
+    monday = local(date(2021, 3, 29))
+
+    jobs.plan(session, monday)
+    jobs.drain_outbox(session, monday)
+
+    [mail] = smtp.to(officer.email)
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = mail.get_body(("html",)).get_content()
+    assert "Dags att sammanställa" in text
+    assert f"{round_.strategy.title} (KS 2020/0946)" in text
+    assert "Sista svarsdag var 26 mars 2021. 0 av 2 har svarat." in text
+    link = f"http://remiss.test/rounds/{round_.id}#compilation"
+    assert f"Sammanställ remissvaren:\n{link}\n" in text
+    assert f'<a href="{link}">' in html
+    assert "<p>Dags att sammanställa<br>" in html
+
+
+def test_no_nudge_in_the_digest_while_an_anstand_runs_or_for_another_officers_round(session, frozen_clock):
+    officer, round_ = an_open_round(session)
+    colleague = builders.create_officer(session, email="olle@kommun.example")
+    other = builders.create_round(session, builders.create_strategy(session, officer=colleague),
+                                  [builders.create_body(session)], deadline=date(2021, 3, 19))
+    extension_requests.grant_extension(session, officer, local(date(2021, 3, 1)), round_.referrals[0],
+                                       deadline=date(2021, 4, 9))
+    session.commit()
+
+    jobs.plan(session, local(date(2021, 3, 29)))
+
+    mine = next(d for d in digests(session) if d.to_address == officer.email)
+    theirs = next(d for d in digests(session) if d.to_address == colleague.email)
+    assert "Dags att sammanställa" not in mine.body_text
+    assert f"/rounds/{round_.id}#compilation" not in mine.body_text
+    assert f"/rounds/{other.id}#compilation" in theirs.body_text
+
+
+def test_a_round_awaiting_compilation_alone_still_brings_a_digest_until_it_is_compiled(session, frozen_clock):
+    officer, round_ = an_open_round(session)
+    round_.state = RoundState.CLOSED  # nothing under way any more: the nudge is the digest's only news
+    session.commit()
+
+    jobs.plan(session, local(date(2021, 3, 29)))
+
+    [digest] = digests(session)
+    assert digest.to_address == officer.email
+    assert digest.key == f"digest:{officer.id}:2021-W13"
+    assert "Dags att sammanställa" in digest.body_text
+    assert f"/rounds/{round_.id}\n" not in digest.body_text, "a closed round has no line of its own"
+
+    record_compilation(session, officer, local(date(2021, 3, 30)), round_, STOCKHOLM)
+    session.commit()
+    jobs.plan(session, local(date(2021, 4, 5)))
+
+    assert len(digests(session)) == 1, "a compiled round that is closed gives nothing to report"

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import board, calendar, clock
+from .. import board, calendar, clock, digest
 from ..access import visible_strategies
 from ..strategies import strategy_states
 from ..extensions import db
@@ -56,4 +56,12 @@ def index():
         inbox=_inbox(now) if bodies else [],
         summaries=board.open_round_summaries(db.session, now, zone()) if is_officer else [],
         pending_extensions=board.pending_extension_requests(db.session) if is_officer else [],
+        awaiting=_awaiting_compilation(now) if is_officer else [],
     )
+
+
+def _awaiting_compilation(now) -> list[digest.AwaitingCompilation]:
+    """The officer's own rounds ready to compile; an admin, who keeps an eye on the whole
+    municipality, sees every officer's."""
+    officer = None if current_user.has_role(Role.ADMIN) else current_user
+    return digest.awaiting_compilation(db.session, now, zone(), officer)
