@@ -12,6 +12,8 @@ import re
 import struct
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import docx
 import pytest
@@ -20,10 +22,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from remiss import drafts
+from remiss import dispositions, drafts, responses
 from remiss.docx_files import DOCX_TYPE
 from remiss.errors import WorkflowError
 from remiss.models import AuditEvent, Draft, Section, StoredFile
+from remiss.responses import ReplyDraft, ReplyFields
 
 from . import builders
 from .conftest import outside_test_context
@@ -32,6 +35,7 @@ KALMAR = Path(__file__).resolve().parent.parent / "remiss" / "demo" / "kalmar-st
 SHARED_KALMAR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "kalmar-strategy-draft.docx"
 NOW = builders.BUILT_AT
 MB = 1024 * 1024
+ZONE = ZoneInfo("Europe/Stockholm")
 
 # The Kalmar draft's headings in order, with level and number (the title is the draft's title).
 KALMAR_SECTIONS = [
@@ -869,3 +873,261 @@ def test_a_secretary_cannot_upload_a_draft(session, client, strategy):
     assert response.status_code == 404
     assert nothing_stored(session)
 
+
+
+# ---------------------------------------------------------------- the next version, with the referral's comments
+
+V1 = ("# Inledning\nBakgrunden.\n\n# Syfte och mål\nMålen.\n\n# Ansvar\nVem gör vad.\n\n"
+      "# Uppföljning\nÅrlig uppföljning.")
+# After the round: the aims are rewritten, the responsibilities kept as they were, the follow-up
+# dropped and a section on the climate added.
+V2 = ("# Inledning\nBakgrunden.\n\n# Syfte och mål\nMålen, mätbara till 2030.\n\n# Ansvar\nVem gör vad.\n\n"
+      "# Klimat\nNytt om klimatet.")
+
+
+def reply_to(session, referral, secretary, comments: dict[str, str], general: str = "", *, submit: bool = True):
+    """The secretary saves a reply with comments under the named headings, and submits it unless told."""
+    sections = {s.heading: s for s in referral.round.draft.sections}
+    draft = ReplyDraft(fields=ReplyFields(stance="approves_with_comments"),
+                       comments={sections[h].id: text for h, text in comments.items()}, general_comments=general)
+    existing = responses.response_of(session, referral)
+    saved = responses.save_reply(session, secretary, NOW, referral,
+                                 version=existing.lock_version if existing else None, draft=draft)
+    if submit:
+        responses.submit_reply(session, secretary, NOW, referral, version=saved.lock_version)
+
+
+def send_version_one(session, officer, strategy, bodies: list[str]):
+    """Version 1 out on referral to the named bodies, each with a secretary; (draft, round, referral and
+    secretary by body name)."""
+    found = {name: builders.create_body(session, name=name) for name in bodies}
+    secretaries = {name: builders.create_secretary(session, body) for name, body in found.items()}
+    first = drafts.import_text(session, officer, NOW, strategy, text=V1)
+    round_ = builders.create_round(session, strategy, list(found.values()))
+    referrals = {name: next(r for r in round_.referrals if r.body_id == body.id) for name, body in found.items()}
+    return first, round_, referrals, secretaries
+
+
+@pytest.fixture
+def referred(session, officer, strategy):
+    """Version 1 went out; the social board and the culture board commented, the officer handled two of the
+    comments, the social board's secretary went on editing a working copy; then came version 2."""
+    first, round_, referrals, secretaries = send_version_one(
+        session, officer, strategy, ["Socialnämnden", "Kultur- och fritidsnämnden"])
+    social, culture = referrals["Socialnämnden"], referrals["Kultur- och fritidsnämnden"]
+    reply_to(session, social, secretaries["Socialnämnden"],
+             {"Syfte och mål": "Målen behöver gå att mäta.", "Ansvar": "Ansvaret behöver förtydligas."},
+             general="Tack för möjligheten.")
+    reply_to(session, culture, secretaries["Kultur- och fritidsnämnden"],
+             {"Syfte och mål": "Kulturen saknas i målen.", "Uppföljning": "Följ upp varje halvår."})
+    reply_to(session, social, secretaries["Socialnämnden"],
+             {"Inledning": "Osänt utkast om inledningen.", "Ansvar": "Osänd ändring om ansvaret."}, submit=False)
+    keys = {s.heading: s.key for s in first.sections}
+    dispositions.set_disposition(session, officer, NOW, social, keys["Syfte och mål"], "considered",
+                                 "Mätbara mål läggs till.")
+    dispositions.set_disposition(session, officer, NOW, culture, keys["Uppföljning"], "not_considered",
+                                 "En gång om året räcker.")
+    second = drafts.import_text(session, officer, NOW, strategy, text=V2)
+    session.commit()
+    return SimpleNamespace(first=first, second=second, round=round_, social=social, culture=culture, keys=keys,
+                           sara=secretaries["Socialnämnden"])
+
+
+def comments_under(response, key: str) -> str:
+    """What the page says about one section's comments, as a reader sees it."""
+    found = re.search(rf'<section class="compare-section" id="synpunkter-{key}".*?</section>', response.text, re.S)
+    assert found, f"no comments shown for {key}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(0))).split())
+
+
+def test_each_change_carries_the_comments_on_its_section(session, officer, referred):
+    comparison = drafts.compare_with_comments(session, referred.first, referred.second, NOW, ZONE)
+
+    shown = [(row.change.kind, (row.change.new or row.change.old).heading,
+              [(c.body_name, c.text, c.disposition.decision if c.disposition else None) for c in row.comments])
+             for row in comparison.rows]
+    assert shown == [
+        ("unchanged", "Inledning", []),  # the working copy's comment is not a reply
+        ("changed", "Syfte och mål", [("Kultur- och fritidsnämnden", "Kulturen saknas i målen.", None),
+                                      ("Socialnämnden", "Målen behöver gå att mäta.", "considered")]),
+        ("unchanged", "Ansvar", [("Socialnämnden", "Ansvaret behöver förtydligas.", None)]),
+        ("removed", "Uppföljning", [("Kultur- och fritidsnämnden", "Följ upp varje halvår.", "not_considered")]),
+        ("added", "Klimat", []),
+    ]
+    assert [r.key for r in comparison.commented_changed] == [referred.keys["Syfte och mål"],
+                                                             referred.keys["Uppföljning"]]
+    assert [r.key for r in comparison.commented_unchanged] == [referred.keys["Ansvar"]]
+    assert comparison.rounds == [referred.round]
+
+
+def test_officer_sees_which_commented_sections_changed_in_the_next_version(session, signed_in, referred):
+    response = signed_in.get(f"/strategies/{referred.first.strategy_id}/compare")
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "2 av 3 kommenterade avsnitt har ändrats i version 2." in text
+    assert change_rows(response) == [
+        ("unchanged", "1 Inledning oförändrat inga"),
+        ("changed", "2 Syfte och mål texten ändrad 2 synpunkter"),
+        ("unchanged", "3 Ansvar oförändrat 1 synpunkt"),
+        ("removed", "4 Uppföljning borttaget 1 synpunkt"),
+        ("added", "4 Klimat nytt avsnitt inga"),
+    ]
+    aims = comments_under(response, referred.keys["Syfte och mål"])
+    assert aims.startswith("2 Syfte och mål Ändring i version 2: texten ändrad")
+    assert ("Kultur- och fritidsnämnden (tillstyrker med synpunkter) Kulturen saknas i målen. "
+            "Inget ställningstagande ännu. Ta ställning") in aims
+    assert ("Socialnämnden (tillstyrker med synpunkter) Målen behöver gå att mäta. "
+            "Ställningstagande: Beaktas Mätbara mål läggs till.") in aims
+    responsibilities = comments_under(response, referred.keys["Ansvar"])
+    assert "oförändrat" in responsibilities and "Ansvaret behöver förtydligas." in responsibilities
+    assert "Socialnämnden" in responsibilities and "Kultur" not in responsibilities
+    follow_up = comments_under(response, referred.keys["Uppföljning"])
+    assert follow_up.startswith("4 Uppföljning Ändring i version 2: borttaget")
+    assert "Följ upp varje halvår. Ställningstagande: Beaktas ej En gång om året räcker." in follow_up
+    # Grouped by whether the section changed: the unchanged one comes under its own heading.
+    changed_part, unchanged_part = response.text.split('id="grupp-unchanged"')
+    assert f'id="synpunkter-{referred.keys["Ansvar"]}"' in unchanged_part
+    assert f'id="synpunkter-{referred.keys["Uppföljning"]}"' in changed_part
+    assert "Kommenterade avsnitt som har ändrats (2)" in text
+    assert "Kommenterade avsnitt som inte har ändrats (1)" in text
+    # An unhandled comment leads to where it is handled.
+    assert (f'/rounds/{referred.round.id}/handling#comment-{referred.culture.id}-{referred.keys["Syfte och mål"]}'
+            in response.text)
+    # Only what was submitted counts: neither the working copy nor the general comments under a section.
+    assert "Osänt utkast" not in text and "Osänd ändring" not in text and "Tack för möjligheten." not in text
+
+
+def test_the_strategy_page_leads_from_the_round_to_the_next_version(session, signed_in, referred):
+    strategy_id = referred.first.strategy_id
+
+    page = signed_in.get(f"/strategies/{strategy_id}")
+
+    found = re.search(r'<a href="([^"]*/compare\?[^"]*)">([^<]*)</a>', page.text)
+    assert found and html.unescape(found.group(2)) == "Jämför version 2 med synpunkterna från remissen av version 1"
+    link = html.unescape(found.group(1))
+    assert f"from={referred.first.id}" in link and f"to={referred.second.id}" in link
+    compared = signed_in.get(link)
+    assert "Version 1 jämförd med version 2" in page_text(compared)
+    assert "2 av 3 kommenterade avsnitt har ändrats i version 2." in page_text(compared)
+
+
+def test_the_strategy_page_offers_no_such_link_before_there_is_a_newer_version(session, signed_in, officer,
+                                                                               strategy):
+    send_version_one(session, officer, strategy, ["Socialnämnden"])
+    session.commit()
+
+    page = signed_in.get(f"/strategies/{strategy.id}")
+
+    assert page.status_code == 200
+    assert "synpunkterna från remissen" not in page_text(page)
+
+
+def test_a_version_never_sent_out_is_compared_without_comments(session, signed_in, referred):
+    third = drafts.import_text(session, referred.first.strategy.officer, NOW, referred.first.strategy,
+                               text=V2 + "\n\n# Bilagor\nInga.")
+    session.commit()
+
+    response = signed_in.get(f"/strategies/{referred.first.strategy_id}/compare"
+                             f"?from={referred.second.id}&to={third.id}")
+
+    assert response.status_code == 200
+    assert "kommenterade avsnitt" not in page_text(response) and "compare-section" not in response.text
+    assert ("added", "5 Bilagor nytt avsnitt") in change_rows(response)
+
+
+def test_a_secretary_cannot_see_the_comparison_with_comments(session, client, referred):
+    client.sign_in(referred.sara.email)
+
+    assert client.get(f"/strategies/{referred.first.strategy_id}/compare").status_code == 404
+    assert client.get(f"/strategies/{referred.first.strategy_id}/compare"
+                      f"?from={referred.first.id}&to={referred.second.id}").status_code == 404
+
+
+HOSTILE = '<script>alert("synpunkt")</script><img src=x onerror=alert(1)>'
+LONG_WORD = "Kommunfullmäktigeledamotsersättningsregler" * 120  # 5,040 characters, no space to break at
+
+
+def hostile_referral(session, officer, strategy):
+    first, round_, referrals, secretaries = send_version_one(session, officer, strategy, ["Socialnämnden"])
+    reply_to(session, referrals["Socialnämnden"], secretaries["Socialnämnden"],
+             {"Ansvar": f"{HOSTILE}\n{LONG_WORD}"})
+    dispositions.set_disposition(session, officer, NOW, referrals["Socialnämnden"],
+                                 next(s.key for s in first.sections if s.heading == "Ansvar"), "noted",
+                                 f"Motivering {HOSTILE}")
+    second = drafts.import_text(session, officer, NOW, strategy, text=V2)
+    session.commit()
+    return first, second
+
+
+def test_hostile_comment_text_is_shown_as_text_and_wraps(session, signed_in, officer, strategy):
+    first, _second = hostile_referral(session, officer, strategy)
+    assert len(LONG_WORD) > 5000
+
+    response = signed_in.get(f"/strategies/{strategy.id}/compare")
+
+    assert response.status_code == 200
+    assert "<script>" not in response.text and "<img" not in response.text
+    assert response.text.count("&lt;script&gt;alert(&#34;synpunkt&#34;)&lt;/script&gt;") == 2  # comment and reason
+    key = next(s.key for s in first.sections if s.heading == "Ansvar")
+    assert f"Motivering {HOSTILE}" in comments_under(response, key)
+    # The long word sits in a block that breaks anywhere (remiss.css .prewrap), not in the table.
+    assert re.search(rf'<div class="prewrap[^"]*">[^<]*{LONG_WORD}</div>', response.text)
+
+
+def test_the_comparison_runs_the_same_number_of_queries_for_one_comment_and_for_many(
+        session, officer, count_queries):
+    few = builders.create_strategy(session, officer=officer)
+    first_few, _round, referrals, secretaries = send_version_one(session, officer, few, ["Nämnd A"])
+    reply_to(session, referrals["Nämnd A"], secretaries["Nämnd A"], {"Ansvar": "En synpunkt."})
+    second_few = drafts.import_text(session, officer, NOW, few, text=V2)
+
+    many = builders.create_strategy(session, officer=officer)
+    names = [f"Nämnd {n}" for n in range(1, 9)]
+    first_many, _round, referrals, secretaries = send_version_one(session, officer, many, names)
+    for name in names:
+        reply_to(session, referrals[name], secretaries[name],
+                 {heading: f"{name} om {heading}." for heading in ("Inledning", "Syfte och mål", "Ansvar",
+                                                                  "Uppföljning")})
+        dispositions.set_disposition(session, officer, NOW, referrals[name], first_many.sections[2].key, "noted")
+    second_many = drafts.import_text(session, officer, NOW, many, text=V2)
+    session.commit()
+    ids = [(first_few.id, second_few.id), (first_many.id, second_many.id)]
+
+    counts, comments, handled = [], [], []
+    for old_id, new_id in ids:
+        session.expire_all()
+        old, new = session.get(Draft, old_id), session.get(Draft, new_id)
+        with count_queries() as counted:  # what the page reads included
+            comparison = drafts.compare_with_comments(session, old, new, NOW, ZONE)
+            comments.append(sum(len(row.comments) for row in comparison.rows))
+            handled.append([c.disposition.decision for row in comparison.rows for c in row.comments
+                            if c.disposition])
+        counts.append(counted.count)
+
+    assert comments == [1, 32] and handled == [[], ["noted"] * 8]
+    assert counts[0] == counts[1] <= 6
+
+
+@pytest.mark.browser
+def test_the_comparison_with_comments_passes_axe_and_fits_320_pixels(page, session, officer, strategy):
+    from .axe import assert_no_axe_violations
+
+    hostile_referral(session, officer, strategy)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/sign-in")
+    page.get_by_label("E-postadress").fill(officer.email)
+    page.get_by_label("Lösenord").fill(builders.PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"/strategies/{strategy.id}/compare")
+    page.wait_for_load_state("load")
+
+    assert page.get_by_role("heading", level=2, name="Kommenterade avsnitt som har ändrats (0)").is_visible()
+    assert page.get_by_role("heading", level=3, name="3 Ansvar").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320  # the 5,000-character word wraps
+    assert dialogs == []  # the comment's markup stayed text
+    assert_no_axe_violations(page, "comparison with comments")

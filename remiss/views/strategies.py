@@ -14,6 +14,7 @@ from ..access import get_draft, get_strategy, visible_strategies
 from ..errors import WorkflowError
 from ..extensions import db
 from ..forms import DraftForm, StrategyForm
+from ..invitations import zone
 from ..models import AuditEvent, ReferralRound, Role, Strategy, User
 from ..security import roles_required
 from ._helpers import flash_done, form_status, submit
@@ -128,7 +129,7 @@ def compare(strategy_id: int):
     old = get_draft(strategy, request.args.get("from", type=int) or strategy.drafts[-2].id)
     new = get_draft(strategy, request.args.get("to", type=int) or strategy.drafts[-1].id)
     return render_template("strategies/compare.html", strategy=strategy, old=old, new=new,
-                           changes=drafts.compare_drafts(old, new))
+                           comparison=drafts.compare_with_comments(db.session, old, new, clock.now(), zone()))
 
 
 @bp.route("/<int:strategy_id>/drafts/<int:draft_id>/file")
