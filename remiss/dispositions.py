@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from . import audit
 from .compilation import latest_entries
 from .errors import WorkflowError
+from .i18n import swedish_key
 from .models import (
     Disposition, DispositionDecision, Referral, ReferralRound, Response, ResponseVersion, Role, User,
 )
 
 GENERAL = ""  # the section key of the general comments
+GENERAL_FILTER = "_general"  # the general comments in a filter's query string ("" there means every section);
+# no section key has an underscore, so it names nothing else
 
 
 @dataclass
@@ -29,6 +32,7 @@ class HandlingRow:
     stance: str | None
     text: str
     disposition: Disposition | None
+    body_id: int | None = None
 
     @property
     def anchor(self) -> str:
@@ -41,6 +45,11 @@ class HandlingSection:
     number: str
     heading: str
     rows: list[HandlingRow]
+
+    @property
+    def filter_value(self) -> str:
+        """The section in a filter's query string."""
+        return self.key or GENERAL_FILTER
 
 
 def _comment_text(content: dict, section_key: str) -> str:
@@ -96,7 +105,12 @@ def handling_rows(session: Session, round_: ReferralRound, now: datetime | None 
         from .invitations import zone as local_zone
         now, zone = now or clock.now(), zone or local_zone()
     entries = [e for e in latest_entries(session, round_, now, zone) if e.answered]
-    dispositions = dispositions_of(session, round_)
+    # The bodies and the dispositions in one query, so a filter by body costs nothing more.
+    referrals = session.execute(select(Referral.id, Referral.body_id, Disposition)
+                                .outerjoin(Disposition, Disposition.referral_id == Referral.id)
+                                .where(Referral.round_id == round_.id)).all()
+    body_of = {referral_id: body_id for referral_id, body_id, _disposition in referrals}
+    dispositions = {(d.referral_id, d.section_key): d for _referral_id, _body_id, d in referrals if d is not None}
 
     def rows(key: str) -> list[HandlingRow]:
         found = []
@@ -104,12 +118,71 @@ def handling_rows(session: Session, round_: ReferralRound, now: datetime | None 
             text = _comment_text(entry.content, key)
             if text:
                 found.append(HandlingRow(entry.referral_id, key, entry.body_name, entry.content.get("stance"),
-                                         text, dispositions.get((entry.referral_id, key))))
+                                         text, dispositions.get((entry.referral_id, key)),
+                                         body_of.get(entry.referral_id)))
         return found
 
     sections = [HandlingSection(s.key, s.number, s.heading, rows(s.key)) for s in round_.draft.sections]
     sections.append(HandlingSection(GENERAL, "", "", rows(GENERAL)))
     return sections
+
+
+def filter_sections(sections: list[HandlingSection], body_id: int | None = None, section_key: str | None = None,
+                    unhandled: bool = False, keep: tuple[int, str] | None = None) -> list[HandlingSection]:
+    """The rows a filter shows: of one body, under one section key (GENERAL for the general comments), not yet
+    handled, or any of these together; None and False mean no filter. Without a filter every section stays, with
+    or without rows; with one, sections left without rows are left out. `keep` (referral id, section key) is
+    shown whatever the filter, so a refused form is never hidden from the officer who posted it."""
+    if body_id is None and section_key is None and not unhandled:
+        return [HandlingSection(s.key, s.number, s.heading, list(s.rows)) for s in sections]
+
+    def shown(row: HandlingRow) -> bool:
+        return ((row.referral_id, row.section_key) == keep
+                or ((body_id is None or row.body_id == body_id)
+                    and (section_key is None or row.section_key == section_key)
+                    and (not unhandled or row.disposition is None)))
+
+    found = [HandlingSection(s.key, s.number, s.heading, [r for r in s.rows if shown(r)]) for s in sections]
+    return [s for s in found if s.rows]
+
+
+@dataclass
+class HandlingFilter:
+    """The handling page's filter as read from its query string, with what it can choose from. A value that names
+    nothing there (tampered, or a body whose comments are gone) is dropped and flagged, never an error."""
+    bodies: list[tuple[int, str]]  # (id, name) of the bodies with comments, in Swedish order
+    sections: list[HandlingSection]  # the sections with comments, in draft order, the general comments last
+    body_id: int | None = None
+    section_key: str | None = None
+    unhandled: bool = False
+    unknown_body: bool = False
+    unknown_section: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.body_id is not None or self.section_key is not None or self.unhandled
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The filter in force as query arguments, for the links and forms that keep it."""
+        found = {"body": str(self.body_id) if self.body_id is not None else "",
+                 "section": GENERAL_FILTER if self.section_key == GENERAL else self.section_key or "",
+                 "unhandled": "1" if self.unhandled else ""}
+        return {name: value for name, value in found.items() if value}
+
+
+def read_filter(sections: list[HandlingSection], body: str = "", section: str = "",
+                unhandled: str = "") -> HandlingFilter:
+    """The filter asked for by `body` (an id), `section` (a key, GENERAL_FILTER for the general comments) and
+    `unhandled` ("1"), each matched against what has comments, so nothing asked for reaches a query."""
+    by_id = {str(row.body_id): (row.body_id, row.body_name) for s in sections for row in s.rows
+             if row.body_id is not None}
+    commented = [s for s in sections if s.rows]
+    chosen_section = next((s.key for s in commented if s.filter_value == section), None)
+    return HandlingFilter(
+        bodies=sorted(by_id.values(), key=lambda item: swedish_key(item[1])), sections=commented,
+        body_id=by_id[body][0] if body in by_id else None, section_key=chosen_section, unhandled=unhandled == "1",
+        unknown_body=bool(body) and body not in by_id, unknown_section=bool(section) and chosen_section is None)
 
 
 def dispositions_of(session: Session, round_: ReferralRound) -> dict[tuple[int, str], Disposition]:

@@ -170,3 +170,144 @@ def test_the_compilation_shows_the_disposition_under_the_comment(session, out):
     assert paragraphs[at + 1] == "Ställningstagande: noteras"
     at = paragraphs.index("Kulturnämnden: Kulturen saknas.")
     assert not paragraphs[at + 1].startswith("Ställningstagande")
+
+
+# ------------------------------------------------------------------ the filter
+
+def _shown(sections):
+    return [(s.heading, [r.body_name for r in s.rows]) for s in sections]
+
+
+def test_the_filter_by_body_shows_its_comments_and_leaves_out_the_sections_left_empty(session, out):
+    sections = dispositions.handling_rows(session, out.round, LATER, ZONE)
+    assert {r.body_id for s in sections for r in s.rows} == {out.social.body_id, out.culture.body_id}
+    assert _shown(dispositions.filter_sections(sections, body_id=out.culture.body_id)) == \
+        [("Ansvar", ["Kulturnämnden"])]
+    assert _shown(dispositions.filter_sections(sections, body_id=out.social.body_id)) == \
+        [("Inledning", ["Socialnämnden"]), ("Ansvar", ["Socialnämnden"]), ("", ["Socialnämnden"])]
+    unfiltered = dispositions.filter_sections(sections)
+    assert [s.heading for s in unfiltered] == ["Inledning", "Syfte och mål", "Ansvar", ""]  # empty ones too
+    assert len(sections[2].rows) == 2  # the rows it was given are left as they were
+
+
+def test_the_filter_by_section_or_by_the_general_comments(session, out):
+    sections = dispositions.handling_rows(session, out.round, LATER, ZONE)
+    assert _shown(dispositions.filter_sections(sections, section_key=out.sections["Ansvar"].key)) == \
+        [("Ansvar", ["Kulturnämnden", "Socialnämnden"])]
+    assert [(s.key, [r.text for r in s.rows]) for s in dispositions.filter_sections(
+        sections, section_key=dispositions.GENERAL)] == [("", ["Tack för möjligheten."])]
+    assert dispositions.filter_sections(sections, body_id=out.culture.body_id,
+                                        section_key=out.sections["Inledning"].key) == []
+
+
+def test_the_filters_combine_with_unhandled_and_the_kept_row_stays(session, out):
+    ansvar = out.sections["Ansvar"].key
+    dispositions.set_disposition(session, out.officer, NOW, out.social, ansvar, "considered", "")
+    session.commit()
+    sections = dispositions.handling_rows(session, out.round, LATER, ZONE)
+    assert _shown(dispositions.filter_sections(sections, section_key=ansvar, unhandled=True)) == \
+        [("Ansvar", ["Kulturnämnden"])]
+    assert _shown(dispositions.filter_sections(sections, body_id=out.social.body_id, unhandled=True)) == \
+        [("Inledning", ["Socialnämnden"]), ("", ["Socialnämnden"])]
+    assert dispositions.filter_sections(sections, body_id=out.social.body_id, section_key=ansvar,
+                                        unhandled=True) == []
+    kept = dispositions.filter_sections(sections, body_id=out.culture.body_id, unhandled=True,
+                                        keep=(out.social.id, ""))
+    assert [(s.key, [r.body_name for r in s.rows]) for s in kept] == \
+        [(ansvar, ["Kulturnämnden"]), ("", ["Socialnämnden"])]
+
+
+def test_the_filter_offers_the_bodies_in_swedish_order_and_the_sections_with_comments(session, out):
+    sections = dispositions.handling_rows(session, out.round, LATER, ZONE)
+    chosen = dispositions.read_filter(sections, body=str(out.social.body_id), section="_general", unhandled="1")
+    assert chosen.bodies == [(out.culture.body_id, "Kulturnämnden"), (out.social.body_id, "Socialnämnden")]
+    assert [s.heading for s in chosen.sections] == ["Inledning", "Ansvar", ""]  # "Syfte och mål" has none
+    assert (chosen.body_id, chosen.section_key, chosen.unhandled, chosen.active) == \
+        (out.social.body_id, "", True, True)
+    assert chosen.query == {"body": str(out.social.body_id), "section": "_general", "unhandled": "1"}
+    none = dispositions.read_filter(sections)
+    assert (none.active, none.query, none.unknown_body, none.unknown_section) == (False, {}, False, False)
+
+
+@pytest.mark.parametrize("body, section", [
+    ("abc", "nope"), ("9" * 10_000, "x" * 10_000), ("-1", "Syfte och mål"), ("1.0", "<script>"), (" 1", "_")])
+def test_a_filter_naming_nothing_with_comments_is_dropped_and_flagged(session, out, body, section):
+    sections = dispositions.handling_rows(session, out.round, LATER, ZONE)
+    if section == "Syfte och mål":  # a section of the draft, but nobody commented on it
+        section = out.sections[section].key
+    chosen = dispositions.read_filter(sections, body=body, section=section, unhandled="yes")
+    assert (chosen.body_id, chosen.section_key, chosen.unhandled) == (None, None, False)
+    assert chosen.unknown_body and chosen.unknown_section and not chosen.active
+
+
+def test_the_page_filters_by_body_and_section_and_keeps_the_choice_selected(client, session, out):
+    client.sign_in(out.officer.email)
+    url = f"/rounds/{out.round.id}/handling"
+    page = client.get(f"{url}?body={out.culture.body_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Kulturen saknas." in html
+    assert "Bakgrunden är bra." not in html and "Tack för möjligheten." not in html and "Syfte och mål" not in html
+    assert f'<option value="{out.culture.body_id}" selected>Kulturnämnden</option>' in html
+    assert "0 av 4 hanterade (i hela remissomgången, oavsett filter)" in html and "1 synpunkt matchar filtret." in html
+    general = client.get(f"{url}?section=_general").get_data(as_text=True)
+    assert "Tack för möjligheten." in general and "Kulturen saknas." not in general
+    assert '<option value="_general" selected>Övriga synpunkter</option>' in general
+    inledning = out.sections["Inledning"].key
+    nothing = client.get(f"{url}?body={out.culture.body_id}&section={inledning}&unhandled=1").get_data(as_text=True)
+    assert "Inga synpunkter matchar filtret." in nothing and "Kulturen saknas." not in nothing
+    assert f'<option value="{inledning}" selected>' in nothing and 'name="unhandled" value="1" checked' in nothing
+
+
+def test_saving_a_disposition_keeps_the_filter(client, session, out):
+    client.sign_in(out.officer.email)
+    key = out.sections["Ansvar"].key
+    filtered = f"/rounds/{out.round.id}/handling?body={out.social.body_id}&unhandled=1"
+    html = client.get(filtered).get_data(as_text=True)
+    assert f'action="/rounds/{out.round.id}/handling?body={out.social.body_id}&amp;unhandled=1"' in html
+    saved = client.post(filtered, data={
+        "comment": f"{out.social.id}:{key}", f"c{out.social.id}-{key}-decision": "noted",
+        f"c{out.social.id}-{key}-csrf_token": client.csrf_token()})
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(
+        f"/rounds/{out.round.id}/handling?body={out.social.body_id}&unhandled=1#comment-{out.social.id}-{key}")
+    after = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "1 av 4 hanterade" in after and "Bakgrunden är bra." in after and "Tack för möjligheten." in after
+    assert "Ansvaret behöver förtydligas." not in after and "Kulturen saknas." not in after
+
+
+def test_a_refused_save_of_a_comment_the_filter_hides_stays_in_sight(client, session, out):
+    client.sign_in(out.officer.email)
+    key = out.sections["Ansvar"].key
+    refused = client.post(f"/rounds/{out.round.id}/handling?section=_general", data={
+        "comment": f"{out.social.id}:{key}", f"c{out.social.id}-{key}-decision": "",
+        f"c{out.social.id}-{key}-csrf_token": client.csrf_token()})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Välj ett ställningstagande." in html
+    assert "Ansvaret behöver förtydligas." in html and "Tack för möjligheten." in html
+    assert "Kulturen saknas." not in html
+    assert session.scalars(select(Disposition)).all() == []
+
+
+@pytest.mark.parametrize("query, message", [
+    ("body=abc", "Den valda remissinstansen har inga synpunkter"),
+    ("body=" + "9" * 10_000, "Den valda remissinstansen har inga synpunkter"),
+    ("body=%3Cscript%3Ealert(1)%3C%2Fscript%3E&unhandled=%00", "Den valda remissinstansen har inga synpunkter"),
+    ("section=finns-inte", "Det valda avsnittet har inga synpunkter"),
+    ("section=" + "x" * 10_000 + "&body=" + "%C3%A5" * 100, "Det valda avsnittet har inga synpunkter"),
+])
+def test_a_hostile_filter_shows_every_comment_with_a_message_not_an_error(client, session, out, query, message):
+    client.sign_in(out.officer.email)
+    page = client.get(f"/rounds/{out.round.id}/handling?{query}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and message in html
+    assert "Kulturen saknas." in html and "Tack för möjligheten." in html and "<script>alert" not in html
+    assert f'action="/rounds/{out.round.id}/handling"' in html  # the forms carry no filter that names nothing
+
+
+def test_a_save_with_a_hostile_filter_redirects_without_the_overlong_values(client, session, out):
+    client.sign_in(out.officer.email)
+    saved = client.post(f"/rounds/{out.round.id}/handling?section={'x' * 10_000}&body=abc", data={
+        "comment": f"{out.social.id}:", f"c{out.social.id}-decision": "noted",
+        f"c{out.social.id}--csrf_token": client.csrf_token(), f"c{out.social.id}-csrf_token": client.csrf_token()})
+    assert saved.status_code == 302 and "x" * 65 not in saved.headers["Location"]
+    assert client.get(saved.headers["Location"]).status_code == 200

@@ -331,8 +331,11 @@ def _disposition_prefix(referral_id: int, section_key: str) -> str:
 
 @bp.route("/rounds/<int:round_id>/handling", methods=["GET", "POST"])
 def handling(round_id: int):
-    """Every submitted comment, section by section, each with a form for the officer's disposition."""
+    """Every submitted comment, section by section, each with a form for the officer's disposition; a filter by
+    body, section and unhandled, kept through every save so the officer goes on where they were."""
     round_ = get_round(round_id, current_user)
+    asked = {"body": request.args.get("body", ""), "section": request.args.get("section", ""),
+             "unhandled": request.args.get("unhandled", "")}
     posted, target = None, None
     if request.method == "POST":
         referral_text, _sep, section_key = request.form.get("comment", "").partition(":")
@@ -345,12 +348,13 @@ def handling(round_id: int):
                 db.session, current_user, clock.now(), referral, section_key, posted.decision.data,
                 posted.reason.data or "")):
             flash_done(_("Ställningstagandet för %(name)s är sparat.", name=referral.body.name))
-            return redirect(url_for("rounds.handling", round_id=round_.id,
+            kept = {name: value for name, value in asked.items() if value and len(value) <= 64}  # none is longer
+            return redirect(url_for("rounds.handling", round_id=round_.id, **kept,
                                     _anchor=f"comment-{referral.id}-{section_key}"))
     sections = dispositions.handling_rows(db.session, round_, clock.now(), zone())
     every = [row for section in sections for row in section.rows]
     handled = sum(1 for row in every if row.disposition is not None)
-    unhandled_only = request.args.get("unhandled") == "1"
+    chosen = dispositions.read_filter(sections, **asked)
     forms = {}
     for row in every:
         key = (row.referral_id, row.section_key)
@@ -360,13 +364,12 @@ def handling(round_id: int):
             data = ({"decision": row.disposition.decision, "reason": row.disposition.reason}
                     if row.disposition else {})
             forms[key] = DispositionForm(formdata=None, prefix=_disposition_prefix(*key), data=data)
-    if unhandled_only:
-        for section in sections:
-            section.rows = [row for row in section.rows
-                            if row.disposition is None or (row.referral_id, row.section_key) == target]
+    # The row just posted stays in sight with its errors, whatever the filter.
+    shown = dispositions.filter_sections(sections, chosen.body_id, chosen.section_key, chosen.unhandled, keep=target)
     status = form_status(posted) if posted is not None else 200
     if posted is not None and target not in forms:  # the comment is not in the submitted version
         status = 422
-    return render_template("rounds/handling.html", round=round_, sections=sections, forms=forms,
-                           handled=handled, total=len(every), unhandled_only=unhandled_only,
+    return render_template("rounds/handling.html", round=round_, sections=shown, forms=forms,
+                           handled=handled, total=len(every), chosen=chosen,
+                           shown_count=sum(len(section.rows) for section in shown),
                            posted=posted if posted is not None and target not in forms else None), status
