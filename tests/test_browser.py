@@ -140,7 +140,7 @@ def test_main_pages_have_no_axe_violations(page, demo, language):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Systemförvaltare (demo)")
     assert_no_axe_violations(page, f"start page ({language})")
 
-    page.get_by_role("link", name=STRATEGY_TITLE).click()
+    page.get_by_role("link", name=STRATEGY_TITLE, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(STRATEGY_TITLE)
     assert_no_axe_violations(page, f"strategy page ({language})")
 
@@ -347,7 +347,7 @@ def test_focused_and_hovered_controls_keep_their_contrast(page, demo):
 
     # Link-buttons (an <a> styled as a button) on the strategy page, under the pointer and on focus.
     page.goto("/")
-    page.get_by_role("link", name=STRATEGY_TITLE).click()
+    page.get_by_role("link", name=STRATEGY_TITLE, exact=True).click()
     buttons = page.locator("main .button")
     expect(buttons.first).to_be_visible()
     for button in buttons.all():
@@ -382,7 +382,7 @@ def test_pages_fit_a_320_pixel_wide_screen_without_sideways_scrolling(page, demo
     page.locator("#password").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Systemförvaltare (demo)")
     measure("start")
-    page.get_by_role("link", name=STRATEGY_TITLE).click()
+    page.get_by_role("link", name=STRATEGY_TITLE, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(STRATEGY_TITLE)
     measure("strategy")
     for name, path in (("bodies", "/admin/bodies/"), ("new user", "/admin/users/new")):

@@ -17,7 +17,8 @@ from .test_browser import focused, switch_language, tab_to
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery"
-SECRETARY = f"sekreterare.sn@{DOMAIN}"
+# Samhällsbyggnadsnämnden has an anstånd in the demo: its deadline is still ahead, so it can amend.
+SECRETARY = f"sekreterare.sbn@{DOMAIN}"
 OFFICER = f"strateg@{DOMAIN}"
 TITLE = "Strategi för internationellt arbete och externfinansierade projekt i Kalmar kommun"
 FIRST = "7.1 Verksamhetsutveckling och extern finansiering"
@@ -85,8 +86,8 @@ def test_secretary_comments_saves_returns_submits_and_amends(page, demo, app, sm
 
     deliver(app)
     [receipt] = [m for m in smtp.to(SECRETARY) if m["Subject"].startswith(("Kvitto", "Receipt"))]
-    assert "Socialnämnden" in receipt["Subject"]
-    assert [p.get_filename() for p in receipt.iter_attachments()] == ["remissvar-SN-version-1.docx"]
+    assert "Samhällsbyggnadsnämnden" in receipt["Subject"]
+    assert [p.get_filename() for p in receipt.iter_attachments()] == ["remissvar-SBN-version-1.docx"]
 
     page.locator("a[href$='/reply']").first.click()
     page.get_by_label(SECOND, exact=True).fill("Resurser kan avdelas först efter 2023.")
@@ -101,7 +102,7 @@ def test_secretary_comments_saves_returns_submits_and_amends(page, demo, app, sm
 
     sign_in(page, OFFICER)
     page.locator("a[href^='/rounds/']").first.click()
-    row = page.get_by_role("table").get_by_role("row", name=re.compile("Socialnämnden"))
+    row = page.get_by_role("table").get_by_role("row", name=re.compile("Samhällsbyggnadsnämnden"))
     expect(row).to_contain_text(re.compile("avstyrker|opposes"))
     row.locator("a[href$='/versions/2']").click()
     expect(page.get_by_text("Resurser kan avdelas först efter 2023.")).to_be_visible()

@@ -116,8 +116,9 @@ def test_the_handling_view_has_no_axe_violations(page, demo, session, frozen_clo
     from sqlalchemy import select
 
     round_ = session.scalars(select(ReferralRound)).first()
-    referral = next(r for r in round_.referrals if r.body.code == "SN")
-    secretary = session.scalar(select(User).where(User.email == f"sekreterare.sn@{DOMAIN}"))
+    # The body with an anstånd: the demo's main deadline has passed, its own has not.
+    referral = next(r for r in round_.referrals if r.body.code == "SBN")
+    secretary = session.scalar(select(User).where(User.email == f"sekreterare.sbn@{DOMAIN}"))
     section = round_.draft.sections[8]
     saved = responses.save_reply(session, secretary, frozen_clock.now, referral, version=None, draft=responses.ReplyDraft(
         responses.ReplyFields(stance="approves_with_comments"), {section.id: "En central stödfunktion."}, "Bra."))
@@ -128,3 +129,22 @@ def test_the_handling_view_has_no_axe_violations(page, demo, session, frozen_clo
     page.goto(f"/rounds/{round_.id}/handling")
     expect(page.get_by_text("En central stödfunktion.")).to_be_visible()
     checked_page(page, "handling view")
+
+    # Filtered to one body's unhandled comments on one section; saving keeps the filter.
+    page.get_by_label("Remissinstans").select_option(label=referral.body.name)
+    page.get_by_label("Avsnitt").select_option(value=section.key)
+    page.get_by_label("Visa bara ohanterade synpunkter").check()
+    page.get_by_role("button", name="Visa", exact=True).click()
+    expect(page.get_by_text("1 synpunkt matchar filtret.")).to_be_visible()
+    expect(page.get_by_text("Bra.", exact=True)).to_have_count(0)  # the general comment is filtered out
+    checked_page(page, "handling view, filtered")
+    comment = page.locator(f"#comment-{referral.id}-{section.key}")
+    comment.get_by_label("Noteras").check()
+    comment.get_by_role("button", name=re.compile("Spara ställningstagandet")).click()
+    expect(page).to_have_url(re.compile(rf"body={referral.body_id}&section={section.key}&unhandled=1#comment-"))
+    expect(page.get_by_text("Inga synpunkter matchar filtret.")).to_be_visible()
+    expect(page.get_by_label("Remissinstans")).to_have_value(str(referral.body_id))
+    checked_page(page, "handling view, nothing matches the filter")
+    page.goto(f"/rounds/{round_.id}/handling?body=abc&section=finns-inte")
+    expect(page.get_by_text("Den valda remissinstansen har inga synpunkter")).to_be_visible()
+    checked_page(page, "handling view, a filter naming nothing")

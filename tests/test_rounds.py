@@ -686,15 +686,21 @@ def test_the_demo_launches_the_kalmar_round_to_every_demo_body_live_relative_to_
     (round_,) = session.scalars(select(ReferralRound)).all()
     assert round_.strategy.case_reference == CASE_REFERENCE
     assert round_.state == RoundState.OPEN
-    assert round_.launched_at < datetime(2021, 2, 1, tzinfo=timezone.utc) < datetime.combine(
-        round_.deadline, datetime.min.time(), tzinfo=timezone.utc)
+    # Launched eight weeks before "today", due a few days before it, so the replies can be compiled.
+    assert round_.launched_at.date() == date(2020, 12, 7)
+    assert date(2021, 1, 25) <= round_.deadline < date(2021, 2, 1)
     assert round_.draft.file is not None and round_.draft.file.filename == "kalmar-strategy-draft.docx"
     assert len(round_.draft.sections) > 5
     assert {r.body.code for r in round_.referrals} == {code for _name, _kind, code in BODIES}
     assert len(round_.referrals) == 13
-    assert all(r.state == ReferralState.INVITED and r.deadline > date(2021, 2, 1) for r in round_.referrals)
-    (pending,) = session.scalars(select(ExtensionRequest)).all()
-    assert pending.state == ExtensionState.REQUESTED and pending.requested_deadline > round_.deadline
+    states = {r.body.code: r.state for r in round_.referrals}
+    assert states["SN"] == ReferralState.SUBMITTED and states["ÖFN"] == ReferralState.DECLINED
+    assert all(r.answered_at < datetime(2021, 2, 1, tzinfo=timezone.utc) for r in round_.referrals if r.answered_at)
+    extensions = {e.referral.body.code: e for e in session.scalars(select(ExtensionRequest))}
+    assert extensions["KFN"].state == ExtensionState.REQUESTED
+    assert extensions["KFN"].requested_deadline > round_.deadline
+    assert extensions["SBN"].state == ExtensionState.GRANTED
+    assert [r.deadline > date(2021, 2, 1) for r in round_.referrals if r.body.code == "SBN"] == [True]
     assert session.scalar(select(func.count()).select_from(OutboxMessage)
                           .where(OutboxMessage.kind == "invitation")) >= 13
 
@@ -707,7 +713,7 @@ def test_loading_the_demo_twice_does_not_launch_a_second_round(runner, session):
 
     assert again.exit_code == 0, again.output
     assert session.scalar(select(func.count()).select_from(ReferralRound)) == 1
-    assert session.scalar(select(func.count()).select_from(ExtensionRequest)) == 1
+    assert session.scalar(select(func.count()).select_from(ExtensionRequest)) == 2
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == outbox
 
 
