@@ -5,9 +5,7 @@ preview, the chart and the CSV/XLSX exports of the comments are all made from it
 same thing. Only submitted versions are read (the latest per referral); a body's working copy never
 is. The text of the documents is fixed Swedish, like the document that goes to the executive board.
 """
-import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +23,7 @@ from .models import (
     Body, Compilation, Referral, ReferralRound, ReferralState, Response, ResponseVersion, Role,
     RoundState, Strategy, User,
 )
+from .exports import csv_text, file_stem
 from .reply_documents import paragraph_mark, xml_line, xml_text
 
 LOCALE = "sv_SE"
@@ -262,11 +261,6 @@ def record_compilation(session: Session, actor: User | None, now: datetime, roun
     return compilation
 
 
-def file_stem(case_reference: str) -> str:
-    """A case reference as part of a file name: "KS 2020/0946" → "KS-2020-0946"."""
-    return re.sub(r"[^\w]+", "-", case_reference).strip("-") or "arende"
-
-
 def compilations_of(session: Session, round_: ReferralRound) -> list[Compilation]:
     """The round's compilations, newest first, each with how many replies it covered; two queries."""
     counts = dict(session.execute(
@@ -315,20 +309,8 @@ def comment_rows(summary: Summary) -> list[tuple[str, ...]]:
     return rows
 
 
-def spreadsheet_safe(value: str) -> str:
-    """A cell a spreadsheet shows as text: no formula (=, +, -, @ first), no XML-illegal characters."""
-    value = xml_text(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def comments_csv(summary: Summary) -> str:
-    """The comments as CSV for Excel in Sweden: semicolons, a BOM so å, ä and ö survive."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row in comment_rows(summary):
-        writer.writerow([spreadsheet_safe(value) for value in row])
-    return "\ufeff" + out.getvalue()
+    return csv_text(EXPORT_COLUMNS, comment_rows(summary))
 
 
 def comments_xlsx(summary: Summary) -> bytes:

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from .. import clock, compilation
 from ..access import get_round
 from ..compilation_document import chart_description, chart_png
+from ..exports import file_stem
 from ..extensions import db
 from ..reply_documents import docx_paragraphs, xml_line
 from ..invitations import zone
@@ -81,7 +82,7 @@ def download(round_id: int, compilation_id: int):
 
 
 def _export_name(round_, extension: str) -> str:
-    return f"synpunkter-{compilation.file_stem(round_.strategy.case_reference)}.{extension}"
+    return f"synpunkter-{file_stem(round_.strategy.case_reference)}.{extension}"
 
 
 def _attachment(data: bytes, mimetype: str, name: str):

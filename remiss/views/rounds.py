@@ -1,8 +1,4 @@
 """Referral rounds as the officer runs them: prepare, review, launch, the status board, changes after launch."""
-import csv
-import io
-import re
-
 from flask import (Blueprint, Response as HTTPResponse, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
@@ -16,6 +12,7 @@ from .. import bodies as body_register, board, clock, compilation, dispositions,
 from ..access import get_referral_for_officer, get_round, get_strategy
 from ..calendar import deadline_warnings, local_date
 from ..errors import WorkflowError
+from ..exports import csv_text, file_stem
 from ..extensions import db
 from ..forms import (AddBodyForm, DispositionForm, ExtensionDecisionForm, GrantForm, MoveDeadlineForm, ReasonForm, RemindersForm,
                      RoundForm, record_id)
@@ -169,26 +166,16 @@ def _reminders_form(round_, posted: bool = True) -> RemindersForm:
 def board_csv(round_id: int):
     round_ = get_round(round_id, current_user)
     rows = board.board_rows(db.session, round_, clock.now(), zone())
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd",
-                     "senaste påminnelse", "ställningstagande", "deras diarienummer"])
-    for row in rows:
-        writer.writerow([_csv_safe(row.body_name), _csv_safe(row.body_code), STATUS_LABELS[row.status],
-                         row.deadline.isoformat(),
-                         row.days_left, STATUS_LABELS[row.extension_state] if row.extension_state else "",
-                         row.last_reminder.isoformat() if row.last_reminder else "",
-                         STANCE_LABELS.get(row.stance, ""), _csv_safe(row.case_reference)])
-    # Headers leave as latin-1, unquoted here: letters and digits only ("KS 2020/0946" → KS-2020-0946).
-    filename = f"status-{re.sub(r'[^A-Za-z0-9]+', '-', round_.strategy.case_reference).strip('-')}.csv"
-    # A byte-order mark so Excel opens the Swedish letters as UTF-8.
-    return HTTPResponse("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    text = csv_text(
+        ["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd", "senaste påminnelse",
+         "ställningstagande", "deras diarienummer"],
+        ([row.body_name, row.body_code, STATUS_LABELS[row.status], row.deadline.isoformat(), row.days_left,
+          STATUS_LABELS[row.extension_state] if row.extension_state else "",
+          row.last_reminder.isoformat() if row.last_reminder else "", STANCE_LABELS.get(row.stance, ""),
+          row.case_reference] for row in rows))
+    filename = f"status-{file_stem(round_.strategy.case_reference)}.csv"
+    return HTTPResponse(text, mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-def _csv_safe(value: str) -> str:
-    """Keep a spreadsheet from reading a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.route("/rounds/<int:round_id>/launch", methods=["POST"])
