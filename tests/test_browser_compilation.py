@@ -15,6 +15,7 @@ from remiss.responses import ReplyDraft, ReplyFields
 
 from . import builders
 from .axe import assert_no_axe_violations
+from .test_browser import switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -110,3 +111,10 @@ def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, s
     page.goto(f"/rounds/{round_.id}")
     expect(page.get_by_role("link", name=re.compile("Ladda ner den senaste sammanställningen"))).to_have_attribute(
         "href", f"/rounds/{round_.id}/compilations/{kept.id}.docx")
+
+    # In English the screens change and the preview stays the Swedish document, marked as such.
+    page.goto(f"/rounds/{round_.id}/compilation")
+    switch_language(page, "en")
+    expect(page.locator("section.preview")).to_have_attribute("lang", "sv")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Remissammanställning")
+    assert_no_axe_violations(page, "compilation preview, English")
