@@ -44,10 +44,14 @@ ACTION_LABELS = {
     "strategy.created": _l("Ärendet skapades"), "strategy.updated": _l("Ärendet ändrades"),
     "draft.added": _l("Ny version av utkastet"), "round.created": _l("Remissomgången förbereddes"),
     "round.updated": _l("Remissomgången ändrades"), "round.launched": _l("Remissen skickades ut"),
-    "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.reminders_changed": _l("Påminnelserna ändrades"), "round.cancelled": _l("Remissomgången avbröts"),
+    "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.reminders_changed": _l("Påminnelserna ändrades"),
+    "round.cancelled": _l("Remissomgången avbröts"),
     "referral.added": _l("Remissinstans lades till"), "referral.withdrawn": _l("Remissen återkallades"),
     "extension.requested": _l("Anstånd begärdes"), "extension.granted": _l("Anstånd beviljades"),
     "extension.refused": _l("Anstånd avslogs"),
+    "referral.started": _l("Svaret påbörjades"), "reply.submitted": _l("Svaret skickades in"),
+    "reply.declined": _l("Remissinstansen avstod från att svara"), "reply.reopened": _l("Svaret öppnades igen"),
+    "comment.handled": _l("Ställning togs till en synpunkt"), "round.compiled": _l("En remissammanställning skapades"),
 }
 
 

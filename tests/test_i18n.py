@@ -102,6 +102,19 @@ def test_every_swedish_text_has_an_english_translation():
                           "(make extract-messages first):\n" + "\n".join(problems))
 
 
+def test_every_action_the_history_can_show_has_a_name():
+    """A round's and a strategy's history name each action in words, never as "reply.submitted"."""
+    from remiss.templating import ACTION_LABELS
+
+    recorded = set()
+    for path in (ROOT / "remiss").rglob("*.py"):
+        recorded |= set(re.findall(r'audit\.record\([^)]*?"([a-z_]+\.[a-z_]+)"', path.read_text(), re.S))
+    assert {"reply.submitted", "round.compiled", "comment.handled"} <= recorded  # the scan finds them
+    # The registers of bodies and people have no history page; everything else does.
+    unnamed = {a for a in recorded if not a.startswith(("body.", "user."))} - set(ACTION_LABELS)
+    assert not unnamed, f"add to ACTION_LABELS in remiss/templating.py: {sorted(unnamed)}"
+
+
 def test_babel_cfg_lets_the_extractor_read_every_template():
     """`make extract-messages` must read every template the app renders; a template it cannot
     parse (say, one using {% do %} without the extension listed in babel.cfg) would otherwise
