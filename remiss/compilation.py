@@ -279,6 +279,16 @@ def latest_compilation(session: Session, round_: ReferralRound) -> Compilation |
                           .order_by(Compilation.created_at.desc(), Compilation.id.desc()).limit(1))
 
 
+def replies_since(session: Session, kept: Compilation, summary: Summary) -> list[str]:
+    """The bodies whose latest submitted reply the kept compilation does not hold: new, amended or
+    late since it was made. Swedish order; one query."""
+    from .models.records import compilation_versions
+
+    covered = set(session.scalars(select(compilation_versions.c.response_version_id)
+                                  .where(compilation_versions.c.compilation_id == kept.id)))
+    return [e.body_name for e in summary.entries if e.version_id is not None and e.version_id not in covered]
+
+
 def rounds_awaiting_compilation(session: Session, now: datetime, zone: ZoneInfo,
                                 officer: User | None = None) -> list[ReferralRound]:
     """Launched rounds whose last deadline (anstånd included) has passed — the day is over — with no

@@ -338,3 +338,20 @@ def test_the_charts_font_draws_swedish_letters():
     missing = drawn("\u4e00")  # a letter the shipped font leaves out: drawn as the empty box
     for letter in "åäöÅÄÖé–":
         assert drawn(letter) != missing, letter
+
+
+def test_the_page_names_the_replies_that_came_after_the_latest_compilation(client, session, out):
+    from remiss.compilation import record_compilation
+
+    record_compilation(session, None, NOW, out.round, ZONE)
+    culture = next(r for r in out.round.referrals if r.body.name == "Kulturnämnden")
+    secretary = builders.create_secretary(session, culture.body)
+    draft = ReplyDraft(fields=ReplyFields(stance="approves", summary="Kulturnämnden tillstyrker."))
+    saved = responses.save_reply(session, secretary, NOW, culture, version=None, draft=draft)
+    session.commit()
+    client.sign_in(out.round.strategy.officer.email)
+    assert "sedan den senaste sammanställningen" not in _page(client, out.round.id).get_data(as_text=True)
+    responses.submit_reply(session, secretary, NOW, culture, version=saved.lock_version)
+    session.commit()
+    html = _page(client, out.round.id).get_data(as_text=True)
+    assert "Ett svar har kommit in eller ändrats sedan den senaste sammanställningen: Kulturnämnden." in html

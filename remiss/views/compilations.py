@@ -44,8 +44,10 @@ def show(round_id: int):
         return redirect(url_for("compilations.show", round_id=round_.id, _anchor="kept"))
     summary = _summary(round_)
     handled = sum(1 for c in summary.comments if c.decision)
+    kept = compilation.compilations_of(db.session, round_)
+    since = compilation.replies_since(db.session, kept[0], summary) if kept else []
     return render_template("compilations/show.html", round=round_, summary=summary, form=form,
-                           kept=compilation.compilations_of(db.session, round_), handled=handled,
+                           kept=kept, since=since, handled=handled,
                            chart_text=chart_description(summary), zone=zone(),
                            columns=compilation.OVERVIEW_COLUMNS, reply_texts=compilation.REPLY_TEXTS,
                            submitted_on=compilation.submitted_on, reply_facts=compilation.reply_facts,
