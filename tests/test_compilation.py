@@ -354,4 +354,4 @@ def test_the_page_names_the_replies_that_came_after_the_latest_compilation(clien
     responses.submit_reply(session, secretary, NOW, culture, version=saved.lock_version)
     session.commit()
     html = _page(client, out.round.id).get_data(as_text=True)
-    assert "Ett svar har kommit in eller ändrats sedan den senaste sammanställningen: Kulturnämnden." in html
+    assert "1 svar har kommit in eller ändrats sedan den senaste sammanställningen: Kulturnämnden." in html
