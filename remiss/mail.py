@@ -16,14 +16,13 @@ from email.utils import formatdate, make_msgid
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from flask_babel import force_locale
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock
 from .i18n import BABEL_LOCALE
 from .models import OutboxMessage, OutboxState, StoredFile
+from .models.types import insert_if_absent
 
 
 @dataclass(frozen=True)
@@ -65,15 +64,7 @@ def queue_mail(session: Session, now: datetime, *, key: str, kind: str, to: str,
         referral_id=referral_id, state=OutboxState.PENDING, attempts=0, created_at=now,
         next_attempt_at=now, last_error="",
     )
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = pg_insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
-        statement = sqlite_insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - only the two supported backends exist
-        statement = insert(OutboxMessage).values(values)
-    # RETURNING, not rowcount: SQLAlchemy leaves rowcount at -1 for an INSERT on psycopg.
-    return session.execute(statement.returning(OutboxMessage.id)).first() is not None
+    return insert_if_absent(session, OutboxMessage, values, ["key"]) is not None
 
 
 class FileSender:

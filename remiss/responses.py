@@ -16,6 +16,7 @@ from . import audit, calendar, invitations
 from .docx_files import check_pdf_or_docx
 from .drafts import store_file
 from .errors import WorkflowError
+from .models.types import insert_if_absent
 from .models import (
     Referral, ReferralState, Response, ResponseAttachment, ResponseVersion, Role, RoundState, SectionComment,
     Stance, User,
@@ -108,8 +109,7 @@ def _store(session, actor, now, referral, version, draft: ReplyDraft) -> Respons
         by = session.get(User, response.updated_by_id) if response.updated_by_id else None
         raise EditConflict(current_draft(response), response.lock_version, by)
     if response is None:
-        response = Response(referral_id=referral.id, updated_at=now, referral=referral)
-        session.add(response)
+        response = _first_save(session, referral, now)
     if draft.fields.stance not in (None, "", *Stance):
         raise WorkflowError(_l("Välj ett ställningstagande."), "stance")
     for name, value in asdict(draft.fields).items():
@@ -125,6 +125,19 @@ def _store(session, actor, now, referral, version, draft: ReplyDraft) -> Respons
                      after=ReferralState.IN_PROGRESS, strategy_id=referral.round.strategy_id,
                      round_id=referral.round_id, body=referral.body.name)
     session.flush()
+    return response
+
+
+def _first_save(session: Session, referral: Referral, now: datetime) -> Response:
+    """The working copy's row, made by the first save. Two people saving a first draft at the same
+    moment both found none: the database lets one row in, and the later saver is told, with the
+    other's words, as in any edit conflict (nothing is overwritten)."""
+    made = insert_if_absent(session, Response, {"referral_id": referral.id, "updated_at": now, "lock_version": 1},
+                            ["referral_id"])
+    response = response_of(session, referral)
+    if made is None:
+        by = session.get(User, response.updated_by_id) if response.updated_by_id else None
+        raise EditConflict(current_draft(response), response.lock_version, by)
     return response
 
 

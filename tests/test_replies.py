@@ -1187,3 +1187,55 @@ def test_importing_a_file_that_is_not_word_keeps_the_form_and_says_why(client, s
 
     assert page.status_code == 422
     assert "inte ett Word-dokument" in page.text
+
+
+def test_two_first_saves_at_once_make_one_working_copy_and_the_later_saver_is_told(app, database_url, session,
+                                                                                    out):
+    """Sara and Sven both open an empty reply and save at the same moment: neither found a working
+    copy, so both insert one. The database lets one in; the other gets the edit conflict, with Sara's
+    words, instead of an error page."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two transactions at once need PostgreSQL: SQLite serialises writers, so there is no race")
+    import threading
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from remiss.extensions import db
+    from remiss.models import Referral, User
+
+    first, second = Session(db.engine), Session(db.engine)
+    outcome = {}
+
+    def sven_saves():
+        with app.app_context():
+            try:
+                second.execute(text("SET lock_timeout = '10s'"))
+                responses.save_reply(second, second.get(User, out.sven.id), NOW, second.get(Referral, out.social.id),
+                                     version=None, draft=responses.ReplyDraft(responses.ReplyFields(summary="Svens.")))
+                outcome["saved"] = True
+            except responses.EditConflict as conflict:
+                outcome["conflict"] = conflict
+            except Exception as error:  # anything else is the failure this test is for
+                outcome["error"] = error
+            finally:
+                second.rollback()
+
+    try:
+        responses.save_reply(first, first.get(User, out.sara.id), NOW, first.get(Referral, out.social.id),
+                             version=None, draft=responses.ReplyDraft(responses.ReplyFields(summary="Saras.")))
+        sven = threading.Thread(target=sven_saves)
+        sven.start()
+        sven.join(1.0)
+        assert sven.is_alive(), f"Sven's save did not wait for Sara's to commit: {outcome}"
+        first.commit()
+        sven.join(15)
+        assert set(outcome) == {"conflict"}, outcome
+        assert outcome["conflict"].theirs.fields.summary == "Saras."
+        assert outcome["conflict"].by.email == "sara@kommun.example"
+    finally:
+        first.close()
+        second.close()
+    session.expire_all()
+    (working,) = session.scalars(select(Response)).all()
+    assert working.summary == "Saras."
