@@ -90,6 +90,7 @@ class Part:
     key: str
     heading: str
     comments: list[Comment]
+    level: int = 1  # the section's heading level in the draft, so the document keeps its outline
 
 
 @dataclass
@@ -179,7 +180,8 @@ def summarize(session: Session, round_: ReferralRound, now: datetime, zone: Zone
                 entry.body_name, entry.stance, xml_text(text), entry.referral_id, key,
                 DECISIONS.get(disposition.decision, disposition.decision) if disposition else "",
                 xml_text(disposition.reason) if disposition else ""))
-    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, [])) for s in round_.draft.sections]
+    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, []), min(max(s.level, 1), 9))
+             for s in round_.draft.sections]
     parts.append(Part("", GENERAL_HEADING, by_key.get("", [])))
     strategy = round_.strategy
     launched = calendar.local_date(round_.launched_at, zone) if round_.launched_at else None

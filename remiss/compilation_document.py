@@ -12,6 +12,8 @@ from .compilation import OVERVIEW_COLUMNS, REPLY_TEXTS, Comment, Summary, reply_
 from .reply_documents import docx_paragraphs, facts, swedish_a4, xml_line
 
 CHART_WIDTH_CM = 16
+# The overview's columns on A4 with 25 mm margins (160 mm): body names and stances need the room.
+OVERVIEW_WIDTHS_MM = (48, 20, 28, 36, 28)
 CHART_FONT = "fonts/DejaVuSans-subset.ttf"
 # Colours told apart by people with the common colour-vision deficiencies (Okabe–Ito); every bar
 # also carries its label and number, so nothing is said by colour alone.
@@ -79,7 +81,7 @@ def write_docx(summary: Summary, zone: ZoneInfo) -> bytes:
     body = _Appender(document)
 
     body.add_paragraph(xml_line(summary.title), style=styles["Title"])
-    body.add_paragraph("Remissammanställning")
+    body.add_paragraph("Remissammanställning", style=styles["Subtitle"])
     facts(body, summary.facts)
     document.add_page_break()
 
@@ -87,8 +89,9 @@ def write_docx(summary: Summary, zone: ZoneInfo) -> bytes:
     _overview(document, summary, zone, styles["Table Grid"])
     _chart(document, body, summary)
 
+    headings = {level: styles[f"Heading {level}"] for level in {part.level for part in summary.sections}}
     for part in summary.sections:
-        body.add_paragraph(xml_line(part.heading) or "(utan rubrik)", style=h1)
+        body.add_paragraph(xml_line(part.heading) or "(utan rubrik)", style=headings[part.level])
         if not part.comments:
             body.add_paragraph("Inga synpunkter på detta avsnitt.")
         for comment in part.comments:
@@ -128,16 +131,24 @@ def write_docx(summary: Summary, zone: ZoneInfo) -> bytes:
 
 
 def _overview(document, summary: Summary, zone: ZoneInfo, grid) -> None:
+    from docx.shared import Mm
+
+    widths = [Mm(width) for width in OVERVIEW_WIDTHS_MM]
     table = document.add_table(rows=1, cols=len(OVERVIEW_COLUMNS))
     table.style = grid
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = width  # the grid LibreOffice reads; Word reads each cell's own width
     header = table.rows[0]
     _repeat_as_header(header)
-    for cell, label in zip(header.cells, OVERVIEW_COLUMNS):
+    for cell, label, width in zip(header.cells, OVERVIEW_COLUMNS, widths):
+        cell.width = width
         run(cell.paragraphs[0], label, bold=True)
     for entry in summary.entries:
         values = (entry.body_name, entry.answer, submitted_on(entry, zone), entry.stance,
                   entry.content.get("case_reference") or "")
-        for cell, value in zip(table.add_row().cells, values):
+        for cell, value, width in zip(table.add_row().cells, values, widths):
+            cell.width = width
             run(cell.paragraphs[0], xml_line(value))
 
 

@@ -70,10 +70,10 @@ def _outline(document) -> list[tuple[str, str, bool]]:
 
 
 def _parts(outline) -> dict[str, list[tuple[str, bool, str]]]:
-    """(text, opens in bold, style) of the paragraphs under each Heading 1, up to the next one."""
+    """(text, opens in bold, style) of the paragraphs under each heading, up to the next one."""
     parts, current = {}, None
     for style, text, bold in outline:
-        if style == "Heading 1":
+        if style.startswith("Heading "):
             current = text
             parts[current] = []
         elif current is not None:
@@ -145,13 +145,16 @@ def test_the_demo_round_holds_replies_of_every_kind(session, demo_round):
 # ---------------------------------------------------------------- its compilation
 
 def test_the_compilation_of_the_demo_follows_the_draft(session, demo_round):
-    headings = [text for style, text, _ in _outline(_compiled(session, demo_round)) if style == "Heading 1"]
+    outline = _outline(_compiled(session, demo_round))
+    appendix = [text for style, text, _ in outline].index(AFTER_SECTIONS[-1])
+    headings = [(style, text) for style, text, _ in outline[:appendix + 1] if style.startswith("Heading ")]
 
-    sections = [f"{s.number} {s.heading}" for s in demo_round.draft.sections]
-    assert len(sections) == 21
-    expected = sections + AFTER_SECTIONS
+    # Each section at its own level in the draft (2.1 under 2), so Word's table of contents keeps the outline.
+    sections = [(f"Heading {max(s.level, 1)}", f"{s.number} {s.heading}") for s in demo_round.draft.sections]
+    assert len(sections) == 21 and {"Heading 1", "Heading 2"} <= {style for style, _ in sections}
+    expected = sections + [("Heading 1", text) for text in AFTER_SECTIONS]
     assert headings[-len(expected):] == expected
-    assert "Översikt" in headings[:-len(expected)]
+    assert ("Heading 1", "Översikt") in headings[:-len(expected)]
 
 
 def test_every_comment_of_the_demo_stands_under_its_section_with_its_body(session, demo_round):
@@ -205,7 +208,8 @@ def test_the_bodies_that_did_not_answer_are_listed_and_only_they(session, demo_r
 
     listed = _parts(outline)["Remissinstanser som inte svarat"]
     assert [text for text, _, style in listed if style == "List Bullet"] == SILENT
-    appendix = [text for style, text, _ in outline if style == "Heading 2"]
+    after = [text for _, text, _ in outline].index(AFTER_SECTIONS[-1])
+    appendix = [text for style, text, _ in outline[after:] if style == "Heading 2"]
     assert sorted(appendix) == sorted(set(OVERVIEW) - set(SILENT))
 
 
