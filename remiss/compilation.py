@@ -216,7 +216,7 @@ def reply_facts(entry: Entry, zone: ZoneInfo) -> list[tuple[str, str]]:
     return [
         ("Ställningstagande", entry.stance),
         ("Deras diarienummer", content.get("case_reference") or ""),
-        ("Inskickat", submitted_on(entry, zone)),
+        ("Inskickat", submitted_on(entry, zone) + (" (efter sista svarsdag)" if entry.status == "late" else "")),
         ("Beslutande organ", content.get("deciding_body") or ""),
         ("Beslutsdatum", day(decision_day(content))),
         ("Paragraf", paragraph_mark(content.get("decision_paragraph") or "")),

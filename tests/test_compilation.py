@@ -355,3 +355,19 @@ def test_the_page_names_the_replies_that_came_after_the_latest_compilation(clien
     session.commit()
     html = _page(client, out.round.id).get_data(as_text=True)
     assert "1 svar har kommit in eller ändrats sedan den senaste sammanställningen: Kulturnämnden." in html
+
+
+def test_a_late_reply_says_so_in_the_overview_and_the_appendix(session, out):
+    culture = next(r for r in out.round.referrals if r.body.name == "Kulturnämnden")
+    secretary = builders.create_secretary(session, culture.body)
+    draft = ReplyDraft(fields=ReplyFields(stance="approves", summary="Sent men väl."))
+    saved = responses.save_reply(session, secretary, LATER, culture, version=None, draft=draft)
+    responses.submit_reply(session, secretary, LATER, culture, version=saved.lock_version)
+    session.commit()
+    document = _open(compile_round(session, out.round, LATER, ZONE))
+    rows = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
+    assert rows["Kulturnämnden"] == "Sen"
+    texts = [p.text for p in document.paragraphs]
+    appendix = texts[texts.index("Kulturnämnden", texts.index("Bilaga: remissvaren i sin helhet")):]
+    assert "Inskickat: 6 april 2021 (efter sista svarsdag)" in appendix
+    assert "Inskickat: 27 januari 2021" in texts  # on time: no such words
