@@ -8,7 +8,7 @@ is. The text of the documents is fixed Swedish, like the document that goes to t
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -44,6 +44,7 @@ OVERVIEW_COLUMNS = ("Remissinstans", "Svar", "Datum", "Ställningstagande", "Der
 EXPORT_COLUMNS = ("Avsnitt", "Rubrik", "Remissinstans", "Ställningstagande", "Synpunkt", "Hantering", "Motivering")
 GENERAL_HEADING = "Övriga synpunkter"
 DOCX_NAME = "remissammanstallning-{case}-{day}.docx"
+NUDGE_FOR = timedelta(weeks=12)
 
 
 # ------------------------------------------------------------------ what the replies say
@@ -91,6 +92,7 @@ class Part:
     heading: str
     comments: list[Comment]
     level: int = 1  # the section's heading level in the draft, so the document keeps its outline
+    number: str = ""  # "2.1"; "" for an unnumbered heading and the general comments
 
 
 @dataclass
@@ -180,8 +182,8 @@ def summarize(session: Session, round_: ReferralRound, now: datetime, zone: Zone
                 entry.body_name, entry.stance, xml_text(text), entry.referral_id, key,
                 DECISIONS.get(disposition.decision, disposition.decision) if disposition else "",
                 xml_text(disposition.reason) if disposition else ""))
-    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, []), min(max(s.level, 1), 9))
-             for s in round_.draft.sections]
+    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, []), min(max(s.level, 1), 9),
+                  s.number) for s in round_.draft.sections]
     parts.append(Part("", GENERAL_HEADING, by_key.get("", [])))
     strategy = round_.strategy
     launched = calendar.local_date(round_.launched_at, zone) if round_.launched_at else None
@@ -294,12 +296,16 @@ def replies_since(session: Session, kept: Compilation, summary: Summary) -> list
 def rounds_awaiting_compilation(session: Session, now: datetime, zone: ZoneInfo,
                                 officer: User | None = None) -> list[ReferralRound]:
     """Launched rounds whose last deadline (anstånd included) has passed — the day is over — with no
-    compilation made; only `officer`'s strategies when given. Oldest last deadline first; two queries."""
+    compilation made; only `officer`'s strategies when given. Oldest last deadline first; two queries.
+
+    A round whose deadline is more than NUDGE_FOR behind was dealt with some other way (rounds from
+    before compilations were kept among them): it is not brought up again every week."""
+    today = calendar.local_date(now, zone)
     last = (select(Referral.round_id, func.max(Referral.deadline).label("last"))
             .where(Referral.state != ReferralState.WITHDRAWN).group_by(Referral.round_id).subquery())
     query = (select(ReferralRound).join(last, last.c.round_id == ReferralRound.id)
              .where(ReferralRound.state.in_([RoundState.OPEN, RoundState.CLOSED]),
-                    last.c.last < calendar.local_date(now, zone),
+                    last.c.last < today, last.c.last >= today - NUDGE_FOR,
                     ~exists().where(Compilation.round_id == ReferralRound.id))
              .options(selectinload(ReferralRound.strategy))
              .order_by(last.c.last, ReferralRound.id))
@@ -315,9 +321,9 @@ def comment_rows(summary: Summary) -> list[tuple[str, ...]]:
     """Every comment with its handling, section by section in draft order, as plain text rows."""
     rows = []
     for part in summary.parts:
-        number = part.heading.split(" ", 1)[0] if part.key and part.heading[:1].isdigit() else ""
         for c in part.comments:
-            rows.append((number, part.heading, c.body_name, c.stance, c.text, c.decision or UNHANDLED, c.reason))
+            rows.append((part.number, part.heading, c.body_name, c.stance, c.text, c.decision or UNHANDLED,
+                         c.reason))
     return rows
 
 

@@ -109,7 +109,10 @@ def _store(session, actor, now, referral, version, draft: ReplyDraft) -> Respons
         by = session.get(User, response.updated_by_id) if response.updated_by_id else None
         raise EditConflict(current_draft(response), response.lock_version, by)
     if response is None:
-        response = _first_save(session, referral, now)
+        response, made = _working_copy(session, referral, actor, now)
+        if not made:  # another first save came in between our read and our insert
+            by = session.get(User, response.updated_by_id) if response.updated_by_id else None
+            raise EditConflict(current_draft(response), response.lock_version, by)
     if draft.fields.stance not in (None, "", *Stance):
         raise WorkflowError(_l("Välj ett ställningstagande."), "stance")
     for name, value in asdict(draft.fields).items():
@@ -128,17 +131,13 @@ def _store(session, actor, now, referral, version, draft: ReplyDraft) -> Respons
     return response
 
 
-def _first_save(session: Session, referral: Referral, now: datetime) -> Response:
-    """The working copy's row, made by the first save. Two people saving a first draft at the same
-    moment both found none: the database lets one row in, and the later saver is told, with the
-    other's words, as in any edit conflict (nothing is overwritten)."""
-    made = insert_if_absent(session, Response, {"referral_id": referral.id, "updated_at": now, "lock_version": 1},
-                            ["referral_id"])
-    response = response_of(session, referral)
-    if made is None:
-        by = session.get(User, response.updated_by_id) if response.updated_by_id else None
-        raise EditConflict(current_draft(response), response.lock_version, by)
-    return response
+def _working_copy(session: Session, referral: Referral, actor: User, now: datetime) -> tuple[Response, bool]:
+    """The reply's row, made if there is none; True when this call made it. Two people acting on a
+    reply nobody has touched (two first saves, a save and a decline) both find no row and both insert
+    one: the database lets one in, and the other gets that row instead of an error."""
+    made = insert_if_absent(session, Response, {"referral_id": referral.id, "updated_at": now,
+                                                "updated_by_id": actor.id, "lock_version": 1}, ["referral_id"])
+    return response_of(session, referral), made is not None
 
 
 def _set_comments(response: Response, referral: Referral, draft: ReplyDraft) -> None:
@@ -182,11 +181,7 @@ def decline(session: Session, actor: User, now: datetime, referral: Referral, re
     The kept version says that and the reason only: what the working copy holds is not sent with it
     (the secretary never saw it on the decline page), and stays there unchanged."""
     _check_may_answer(referral, actor, now)
-    response = response_of(session, referral)
-    if response is None:
-        response = Response(referral_id=referral.id, updated_at=now, updated_by_id=actor.id, referral=referral)
-        session.add(response)
-        session.flush()
+    response = response_of(session, referral) or _working_copy(session, referral, actor, now)[0]
     content = {**asdict(ReplyFields(stance=Stance.ABSTAINS.value, summary=reason.strip())), "comments": [],
                "general_comments": "", "attachments": [], "registered_by_officer": False, "received_on": None}
     return _freeze(session, actor, now, referral, response, ReferralState.DECLINED, content)
@@ -246,11 +241,7 @@ def register_reply(session: Session, actor: User, now: datetime, referral: Refer
     if stance not in set(Stance) or (stance == Stance.ABSTAINS and not declined):
         raise WorkflowError(_l("Välj ett ställningstagande."), "stance")
     content = _registered_content(referral, draft, stance, received_on)
-    response = response_of(session, referral)
-    if response is None:
-        response = Response(referral_id=referral.id, updated_at=now, updated_by_id=actor.id, referral=referral)
-        session.add(response)
-        session.flush()
+    response = response_of(session, referral) or _working_copy(session, referral, actor, now)[0]
     return _freeze(session, actor, now, referral, response,
                    ReferralState.DECLINED if declined else ReferralState.SUBMITTED, content,
                    late=received_on > referral.deadline)

@@ -1,7 +1,7 @@
 """The remissammanställning: a round's submitted replies compiled into one .docx, section by section in
 draft order, with an overview of every body and the full replies as an appendix."""
 import io
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -301,6 +301,7 @@ def test_the_comments_export_as_csv_and_xlsx_with_their_handling(client, session
                        "Motivering"]
     by_heading = {row[1]: row for row in rows[1:]}
     assert set(by_heading) == {"1 Inledning", "3 Ansvar", "Övriga synpunkter"}
+    assert by_heading["3 Ansvar"][0] == "3" and by_heading["Övriga synpunkter"][0] == ""
     assert by_heading["3 Ansvar"][2:] == ["Socialnämnden", "Tillstyrker med synpunkter",
                                           "Ansvaret behöver förtydligas.", "beaktas", "Förtydligas i version 2."]
     hostile = next(row for row in rows[1:] if "HYPERLINK" in row[4])
@@ -371,3 +372,30 @@ def test_a_late_reply_says_so_in_the_overview_and_the_appendix(session, out):
     appendix = texts[texts.index("Kulturnämnden", texts.index("Bilaga: remissvaren i sin helhet")):]
     assert "Inskickat: 6 april 2021 (efter sista svarsdag)" in appendix
     assert "Inskickat: 27 januari 2021" in texts  # on time: no such words
+
+
+def test_a_round_is_brought_up_for_compilation_for_twelve_weeks_after_its_last_deadline(session, out):
+    from remiss.compilation import rounds_awaiting_compilation
+
+    def awaiting(day: date) -> bool:
+        at = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=9)
+        return out.round in rounds_awaiting_compilation(session, at, ZONE)
+
+    assert not awaiting(date(2021, 3, 26))  # the deadline day itself
+    assert awaiting(date(2021, 3, 27)) and awaiting(date(2021, 6, 18))  # twelve weeks on
+    assert not awaiting(date(2021, 6, 19))  # dealt with some other way by then
+
+
+def test_a_cancelled_rounds_comments_can_still_be_read_but_it_is_not_compiled(client, session, out):
+    from remiss import rounds
+    from remiss.compilation import record_compilation
+    from remiss.errors import WorkflowError
+
+    officer = out.round.strategy.officer
+    rounds.cancel_round(session, officer, NOW, out.round, "Strategin skrivs om.")
+    session.commit()
+    client.sign_in(officer.email)
+    page = client.get(f"/rounds/{out.round.id}").get_data(as_text=True)
+    assert f"/rounds/{out.round.id}/handling" in page and f"/rounds/{out.round.id}/compilation\"" not in page
+    with pytest.raises(WorkflowError):
+        record_compilation(session, officer, NOW, out.round, ZONE)

@@ -493,3 +493,31 @@ def test_a_very_long_sign_in_address_is_a_wrong_password_not_a_crash(client, ses
     page = client.post("/sign-in", {"email": "İ" * 254, "password": "fel"})
     assert page.status_code == 422
     assert "Fel e-postadress eller lösenord." in page.text
+
+
+def test_a_change_the_database_refuses_as_concurrent_is_a_message_on_the_form_not_an_error_page(app, session):
+    """The last guard for two people doing the same thing at once: the database's unique constraint
+    refuses the second (a real IntegrityError here, a second body with a taken code), and the form
+    says so with nothing kept."""
+    from flask_wtf import FlaskForm
+
+    from remiss.models import Body
+    from remiss.views._helpers import submit
+
+    builders.create_body(session, name="Socialnämnden", code="SN")
+    session.commit()
+
+    def second_with_the_same_code():
+        session.add(Body(name="Socialnämnden igen", kind="board", code="SN", mailbox="sn2@kommun.example",
+                         active=True, created_at=builders.BUILT_AT))
+        session.flush()
+
+    with app.test_request_context(method="POST", data={}):
+        app.config["WTF_CSRF_ENABLED"] = False
+        try:
+            form = FlaskForm()
+            assert submit(form, second_with_the_same_code) is None
+        finally:
+            app.config["WTF_CSRF_ENABLED"] = True
+    assert "Någon annan ändrade samma sak just nu." in form.form_errors[0]
+    assert session.scalar(select(func.count()).select_from(Body)) == 1

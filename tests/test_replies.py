@@ -1189,13 +1189,12 @@ def test_importing_a_file_that_is_not_word_keeps_the_form_and_says_why(client, s
     assert "inte ett Word-dokument" in page.text
 
 
-def test_two_first_saves_at_once_make_one_working_copy_and_the_later_saver_is_told(app, database_url, session,
-                                                                                    out):
-    """Sara and Sven both open an empty reply and save at the same moment: neither found a working
-    copy, so both insert one. The database lets one in; the other gets the edit conflict, with Sara's
-    words, instead of an error page."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two transactions at once need PostgreSQL: SQLite serialises writers, so there is no race")
+RACE_ONLY_ON_POSTGRESQL = "two transactions at once need PostgreSQL: SQLite serialises writers, so there is no race"
+
+
+def _while_sara_saves_first(app, out, sven_acts):
+    """Sara's first save of the social board's reply is made but not committed when Sven acts on the
+    same untouched reply in another transaction; what Sven's action gave, once Sara commits."""
     import threading
 
     from sqlalchemy import text
@@ -1207,16 +1206,16 @@ def test_two_first_saves_at_once_make_one_working_copy_and_the_later_saver_is_to
     first, second = Session(db.engine), Session(db.engine)
     outcome = {}
 
-    def sven_saves():
+    def sven():
         with app.app_context():
             try:
                 second.execute(text("SET lock_timeout = '10s'"))
-                responses.save_reply(second, second.get(User, out.sven.id), NOW, second.get(Referral, out.social.id),
-                                     version=None, draft=responses.ReplyDraft(responses.ReplyFields(summary="Svens.")))
-                outcome["saved"] = True
-            except responses.EditConflict as conflict:
-                outcome["conflict"] = conflict
-            except Exception as error:  # anything else is the failure this test is for
+                sven_acts(second, second.get(User, out.sven.id), second.get(Referral, out.social.id))
+                second.commit()
+                outcome["done"] = True
+            except responses.EditConflict as conflict:  # what the form would show, read while in session
+                outcome["conflict"] = (conflict.theirs.fields.summary, conflict.by.email if conflict.by else None)
+            except Exception as error:  # anything else is the failure these tests are for
                 outcome["error"] = error
             finally:
                 second.rollback()
@@ -1224,18 +1223,43 @@ def test_two_first_saves_at_once_make_one_working_copy_and_the_later_saver_is_to
     try:
         responses.save_reply(first, first.get(User, out.sara.id), NOW, first.get(Referral, out.social.id),
                              version=None, draft=responses.ReplyDraft(responses.ReplyFields(summary="Saras.")))
-        sven = threading.Thread(target=sven_saves)
-        sven.start()
-        sven.join(1.0)
-        assert sven.is_alive(), f"Sven's save did not wait for Sara's to commit: {outcome}"
+        thread = threading.Thread(target=sven)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive(), f"Sven did not wait for Sara's save to commit: {outcome}"
         first.commit()
-        sven.join(15)
-        assert set(outcome) == {"conflict"}, outcome
-        assert outcome["conflict"].theirs.fields.summary == "Saras."
-        assert outcome["conflict"].by.email == "sara@kommun.example"
+        thread.join(15)
     finally:
         first.close()
         second.close()
+    return outcome
+
+
+def test_two_first_saves_at_once_make_one_working_copy_and_the_later_saver_is_told(app, database_url, session,
+                                                                                    out):
+    """Sara and Sven both open an empty reply and save at the same moment: neither found a working
+    copy, so both insert one. The database lets one in; the other gets the edit conflict, with Sara's
+    words, instead of an error page."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip(RACE_ONLY_ON_POSTGRESQL)
+    outcome = _while_sara_saves_first(app, out, lambda s, sven, referral: responses.save_reply(
+        s, sven, NOW, referral, version=None, draft=responses.ReplyDraft(responses.ReplyFields(summary="Svens."))))
+    assert set(outcome) == {"conflict"}, outcome
+    assert outcome["conflict"] == ("Saras.", "sara@kommun.example")
     session.expire_all()
     (working,) = session.scalars(select(Response)).all()
     assert working.summary == "Saras."
+
+
+def test_a_decline_while_another_makes_the_first_save_declines_on_that_working_copy(app, database_url, session,
+                                                                                    out):
+    if not database_url.startswith("postgresql"):
+        pytest.skip(RACE_ONLY_ON_POSTGRESQL)
+    outcome = _while_sara_saves_first(app, out, lambda s, sven, referral: responses.decline(
+        s, sven, NOW, referral, "Berör inte nämnden."))
+    assert set(outcome) == {"done"}, outcome
+    session.expire_all()
+    (working,) = session.scalars(select(Response)).all()
+    assert working.summary == "Saras."  # the working copy is Sara's, untouched by the decline
+    assert [v.content["stance"] for v in working.versions] == ["abstains"]
+    assert session.get(Referral, out.social.id).state == ReferralState.DECLINED

@@ -2,8 +2,11 @@
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import flash
+from flask import current_app, flash
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import WorkflowError
 from ..extensions import db
@@ -21,12 +24,20 @@ def submit(form: FlaskForm, action: Callable[[], Any]) -> Done | None:
         return None
     try:
         result = action()
+        db.session.commit()
     except WorkflowError as error:
         db.session.rollback()
         show_workflow_error(form, error)
         form.refusal = error  # for a view that shows more than the message (an edit conflict)
         return None
-    db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # Two people changed the same thing at the same moment and the database kept the first: the
+        # second is told so, with what they typed still in the form, instead of an error page.
+        db.session.rollback()
+        current_app.logger.warning("a concurrent change was refused by the database", exc_info=True)
+        form.form_errors.append(_("Någon annan ändrade samma sak just nu. Ladda om sidan och försök igen; "
+                                  "det du skrev finns kvar i formuläret."))
+        return None
     return Done(result)
 
 

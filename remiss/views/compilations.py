@@ -63,7 +63,7 @@ def chart(round_id: int):
 @bp.route("/rounds/<int:round_id>/compilation/comments.csv")
 def comments_csv(round_id: int):
     round_ = get_round(round_id, current_user)
-    return _attachment(compilation.comments_csv(_summary(round_)).encode("utf-8"), "text/csv; charset=utf-8",
+    return _attachment(compilation.comments_csv(_summary(round_)).encode("utf-8"), "text/csv",
                        _export_name(round_, "csv"))
 
 
