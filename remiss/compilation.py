@@ -164,7 +164,7 @@ def latest_entries(session: Session, round_: ReferralRound, now: datetime, zone:
 def summarize(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
               entries: list[Entry] | None = None) -> Summary:
     """What the compilation of `round_` says as of `now`."""
-    from .dispositions import dispositions_of
+    from .dispositions import dispositions_of, still_holds
 
     entries = latest_entries(session, round_, now, zone) if entries is None else entries
     handled = dispositions_of(session, round_)
@@ -178,6 +178,8 @@ def summarize(session: Session, round_: ReferralRound, now: datetime, zone: Zone
             if not text.strip():
                 continue
             disposition = handled.get((entry.referral_id, key))
+            if not still_holds(disposition, text):
+                disposition = None
             by_key.setdefault(key, []).append(Comment(
                 entry.body_name, entry.stance, xml_text(text), entry.referral_id, key,
                 DECISIONS.get(disposition.decision, disposition.decision) if disposition else "",

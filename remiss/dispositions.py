@@ -31,8 +31,9 @@ class HandlingRow:
     body_name: str
     stance: str | None
     text: str
-    disposition: Disposition | None
+    disposition: Disposition | None  # None when unhandled, or decided on words the body has changed since
     body_id: int | None = None
+    earlier: Disposition | None = None  # a decision on the comment's earlier words, to start from
 
     @property
     def anchor(self) -> str:
@@ -88,6 +89,7 @@ def set_disposition(session: Session, actor: User, now: datetime, referral: Refe
     else:
         before = disposition.decision
     disposition.decision, disposition.reason = str(decision), (reason or "").strip()
+    disposition.comment_text = _comment_text(content, section_key)
     disposition.decided_by_id, disposition.decided_at = actor.id, now
     session.flush()
     audit.record(session, actor, now, "comment.handled", disposition, before=before, after=disposition.decision,
@@ -117,9 +119,11 @@ def handling_rows(session: Session, round_: ReferralRound, now: datetime | None 
         for entry in entries:
             text = _comment_text(entry.content, key)
             if text:
+                decided = dispositions.get((entry.referral_id, key))
+                holds = still_holds(decided, text)
                 found.append(HandlingRow(entry.referral_id, key, entry.body_name, entry.content.get("stance"),
-                                         text, dispositions.get((entry.referral_id, key)),
-                                         body_of.get(entry.referral_id)))
+                                         text, decided if holds else None, body_of.get(entry.referral_id),
+                                         None if holds else decided))
         return found
 
     sections = [HandlingSection(s.key, s.number, s.heading, rows(s.key)) for s in round_.draft.sections]
@@ -183,6 +187,12 @@ def read_filter(sections: list[HandlingSection], body: str = "", section: str = 
         bodies=sorted(by_id.values(), key=lambda item: swedish_key(item[1])), sections=commented,
         body_id=by_id[body][0] if body in by_id else None, section_key=chosen_section, unhandled=unhandled == "1",
         unknown_body=bool(body) and body not in by_id, unknown_section=bool(section) and chosen_section is None)
+
+
+def still_holds(disposition: Disposition | None, text: str) -> bool:
+    """Does the decision stand for the comment as it reads now? Not once the body has sent the comment
+    again in other words: the officer decided on what it said then."""
+    return disposition is not None and (not disposition.comment_text or disposition.comment_text == text)
 
 
 def dispositions_of(session: Session, round_: ReferralRound) -> dict[tuple[int, str], Disposition]:

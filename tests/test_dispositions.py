@@ -311,3 +311,39 @@ def test_a_save_with_a_hostile_filter_redirects_without_the_overlong_values(clie
         f"c{out.social.id}--csrf_token": client.csrf_token(), f"c{out.social.id}-csrf_token": client.csrf_token()})
     assert saved.status_code == 302 and "x" * 65 not in saved.headers["Location"]
     assert client.get(saved.headers["Location"]).status_code == 200
+
+
+def test_a_decision_on_words_the_body_has_since_changed_is_unhandled_again(client, session, out):
+    ansvar, inledning = out.sections["Ansvar"], out.sections["Inledning"]
+    dispositions.set_disposition(session, out.officer, NOW, out.social, ansvar.key, "considered", "Förtydligas.")
+    dispositions.set_disposition(session, out.officer, NOW, out.social, inledning.key, "noted", "")
+    session.commit()
+    # Before the deadline the social board sends its reply again, the comment on Ansvar in other words.
+    working = responses.response_of(session, out.social)
+    amended = ReplyDraft(fields=ReplyFields(stance="approves_with_comments"),
+                         comments={ansvar.id: "Ansvaret för uppföljningen saknas helt.",
+                                   inledning.id: "Bakgrunden är bra."},
+                         general_comments="Tack för möjligheten.")
+    saved = responses.save_reply(session, out.sara, LATER, out.social, version=working.lock_version, draft=amended)
+    responses.submit_reply(session, out.sara, LATER, out.social, version=saved.lock_version)
+    session.commit()
+
+    rows = {(r.referral_id, r.section_key): r for s in dispositions.handling_rows(session, out.round, LATER, ZONE)
+            for r in s.rows}
+    changed, same = rows[(out.social.id, ansvar.key)], rows[(out.social.id, inledning.key)]
+    assert changed.disposition is None and changed.earlier.comment_text == "Ansvaret behöver förtydligas."
+    assert same.disposition is not None and same.earlier is None
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(compile_round(session, out.round, LATER, ZONE))).paragraphs]
+    at = paragraphs.index("Socialnämnden: Ansvaret för uppföljningen saknas helt.")
+    assert not paragraphs[at + 1].startswith("Ställningstagande")  # the old decision is not put under new words
+    assert "Ställningstagande: noteras" in paragraphs
+
+    client.sign_in(out.officer.email)
+    page = client.get(f"/rounds/{out.round.id}/handling?unhandled=1").get_data(as_text=True)
+    assert "1 av 4 hanterade" in page and "Ansvaret för uppföljningen saknas helt." in page
+    assert "sedan du tog ställning (Beaktas). Ta ställning igen." in page
+    dispositions.set_disposition(session, out.officer, LATER, out.social, ansvar.key, "partly_considered", "")
+    session.commit()
+    rows = {(r.referral_id, r.section_key): r for s in dispositions.handling_rows(session, out.round, LATER, ZONE)
+            for r in s.rows}
+    assert rows[(out.social.id, ansvar.key)].disposition.decision == "partly_considered"

@@ -119,6 +119,9 @@ class Disposition(db.Model):
     section_key: Mapped[str] = mapped_column(String(64))  # "" = the general comments
     decision: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The comment as it read when decided on: a later version in other words is unhandled again.
+    # "" on rows made before it was kept (they count as decided on the current words).
+    comment_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -348,8 +348,8 @@ def handling(round_id: int):
         if key == target:
             forms[key] = posted
         else:
-            data = ({"decision": row.disposition.decision, "reason": row.disposition.reason}
-                    if row.disposition else {})
+            decided = row.disposition or row.earlier
+            data = {"decision": decided.decision, "reason": decided.reason} if decided else {}
             forms[key] = DispositionForm(formdata=None, prefix=_disposition_prefix(*key), data=data)
     # The row just posted stays in sight with its errors, whatever the filter.
     shown = dispositions.filter_sections(sections, chosen.body_id, chosen.section_key, chosen.unhandled, keep=target)
