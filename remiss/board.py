@@ -5,9 +5,11 @@ Overdue and late are derived here from the clock and the deadline, never stored.
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache, lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from . import calendar
@@ -18,11 +20,12 @@ from .models import (
 )
 
 STATUSES = ("invited", "in_progress", "submitted", "declined", "overdue", "late", "withdrawn")
+ANSWERED = frozenset(("submitted", "declined", "late"))
 
 
-@dataclass(frozen=True, slots=True)
-class BoardRow:
-    """One body on the board, as plain values: a board of 200 rows builds no ORM objects."""
+class BoardRow(NamedTuple):
+    """One body on the board, as plain values: a board of 200 rows builds no ORM objects (and, being a
+    tuple, costs little to build and to read from a template)."""
 
     referral_id: int
     body_name: str
@@ -36,10 +39,12 @@ class BoardRow:
     stance: str | None  # only once answered
     case_reference: str  # theirs, only once answered
     latest_version: int | None  # the submitted version that counts
+    answered: bool  # submitted, declined or late
 
-    @property
-    def answered(self) -> bool:
-        return self.status in ("submitted", "declined", "late")
+
+_UNANSWERED = (None, None, "")
+_NO_EXTENSION = (None, None)
+_name_key = lru_cache(maxsize=4096)(swedish_key)  # the same names, sorted again on every board
 
 
 def status_of(state: str, late: bool, deadline: date, round_open: bool, now: datetime, zone: ZoneInfo) -> str:
@@ -58,51 +63,65 @@ def referral_status(referral: Referral, response: Response | None, now: datetime
                      referral.round.state == RoundState.OPEN, now, zone)
 
 
+@cache
+def _board_statements() -> tuple:
+    """The board's four statements, built once: building them costs more than running them on a round of 200."""
+    round_id = bindparam("round_id")
+    found = (select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code, Response.late)
+             .join(Body, Body.id == Referral.body_id)
+             .outerjoin(Response, Response.referral_id == Referral.id)
+             .where(Referral.round_id == round_id))
+    extensions = (select(ExtensionRequest.referral_id, ExtensionRequest.state, ExtensionRequest.requested_deadline)
+                  .join(Referral).where(Referral.round_id == round_id)
+                  .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+    reminders = (select(PlannedReminder.referral_id, func.max(PlannedReminder.planned_at))
+                 .join(Referral, Referral.id == PlannedReminder.referral_id)
+                 .where(Referral.round_id == round_id)
+                 .group_by(PlannedReminder.referral_id))
+    newer = aliased(ResponseVersion)
+    latest = (select(Response.referral_id, ResponseVersion.number, ResponseVersion.content["stance"].as_string(),
+                     ResponseVersion.content["case_reference"].as_string())
+              .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+              .join(Referral, Referral.id == Response.referral_id)
+              .where(Referral.round_id == round_id,
+                     ~exists().where(newer.response_id == ResponseVersion.response_id,
+                                     newer.number > ResponseVersion.number)))
+    return found, extensions, reminders, latest
+
+
 def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo) -> list[BoardRow]:
     """Every referral of the round with what the board shows; four queries whatever the size.
     Stance and case reference are the latest submitted version's: the working copy is the body's own."""
-    found = session.execute(
-        select(Referral.id, Referral.state, Referral.deadline, Body.name, Body.code, Response.late)
-        .join(Body, Body.id == Referral.body_id)
-        .outerjoin(Response, Response.referral_id == Referral.id)
-        .where(Referral.round_id == round_.id)
-    ).all()
-    extensions = {referral_id: (state, requested) for referral_id, state, requested in session.execute(
-        select(ExtensionRequest.referral_id, ExtensionRequest.state, ExtensionRequest.requested_deadline)
-        .join(Referral).where(Referral.round_id == round_.id)
-        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)
-    )}
-    reminders = dict(session.execute(
-        select(PlannedReminder.referral_id, func.max(PlannedReminder.planned_at))
-        .join(Referral, Referral.id == PlannedReminder.referral_id)
-        .where(Referral.round_id == round_.id)
-        .group_by(PlannedReminder.referral_id)
-    ).all())
-    newer = aliased(ResponseVersion)
-    latest = session.execute(
-        select(Response.referral_id, ResponseVersion.number, ResponseVersion.content["stance"].as_string(),
-               ResponseVersion.content["case_reference"].as_string())
-        .join(ResponseVersion, ResponseVersion.response_id == Response.id)
-        .join(Referral, Referral.id == Response.referral_id)
-        .where(Referral.round_id == round_.id, ~exists().where(newer.response_id == ResponseVersion.response_id,
-                                                               newer.number > ResponseVersion.number))
-    ).all()
+    found_query, extensions_query, reminders_query, latest_query = _board_statements()
+    asked = {"round_id": round_.id}
+    found = session.execute(found_query, asked).all()
+    extensions = {referral_id: (state, requested)
+                  for referral_id, state, requested in session.execute(extensions_query, asked)}
+    reminders = dict(session.execute(reminders_query, asked).all())
+    latest = session.execute(latest_query, asked).all()
     versions = {referral_id: (number, stance, case_reference) for referral_id, number, stance, case_reference
                 in latest}
     round_open = round_.state == RoundState.OPEN
+    # A round has a handful of distinct deadlines and states: each rule is asked once per combination.
+    statuses: dict[tuple, str] = {}
+    days: dict[date, int] = {}
     rows = []
     for referral_id, state, deadline, name, code, late in found:
-        status = status_of(state, bool(late), deadline, round_open, now, zone)
-        answered = status in ("submitted", "declined", "late")
-        latest_version, stance, case_reference = versions.get(referral_id, (None, None, ""))
-        extension_state, requested = extensions.get(referral_id, (None, None))
+        late = bool(late)
+        status = statuses.get((state, late, deadline))
+        if status is None:
+            status = statuses[state, late, deadline] = status_of(state, late, deadline, round_open, now, zone)
+        days_left = days.get(deadline)
+        if days_left is None:
+            days_left = days[deadline] = calendar.days_left(deadline, now, zone)
+        answered = status in ANSWERED
+        latest_version, stance, case_reference = versions.get(referral_id, _UNANSWERED)
+        extension_state, requested = extensions.get(referral_id, _NO_EXTENSION)
         rows.append(BoardRow(
-            referral_id=referral_id, body_name=name, body_code=code, status=status, deadline=deadline,
-            days_left=calendar.days_left(deadline, now, zone), extension_state=extension_state,
-            extension_requested=requested, last_reminder=reminders.get(referral_id),
-            stance=stance if answered else None, case_reference=(case_reference or "") if answered else "",
-            latest_version=latest_version))
-    return sorted(rows, key=lambda row: swedish_key(row.body_name))
+            referral_id, name, code, status, deadline, days_left, extension_state, requested,
+            reminders.get(referral_id), stance if answered else None, (case_reference or "") if answered else "",
+            latest_version, answered))
+    return sorted(rows, key=lambda row: _name_key(row.body_name))
 
 
 def counts(rows: list[BoardRow]) -> Counter:

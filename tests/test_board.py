@@ -441,3 +441,44 @@ def test_the_start_page_runs_the_same_number_of_queries_for_1_and_for_4_rounds_t
         counts[wanted] = counted.count
 
     assert counts[1] == counts[4], counts
+
+
+# ---------------------------------------------------------------- each row its own
+
+def test_a_body_granted_anstand_counts_down_to_its_own_deadline_while_the_others_are_overdue(
+        client, kalmar, session, frozen_clock):
+    extension_requests.grant_extension(session, kalmar.officer, NOW, kalmar.social, deadline=date(2021, 4, 16),
+                                       reason="Nämnden sammanträder i april.")
+    session.commit()
+    frozen_clock.set(datetime(2021, 3, 29, 9, tzinfo=timezone.utc))
+    client.sign_in(kalmar.officer.email)
+
+    rows = board(show_board(client, kalmar).text)
+
+    assert rows["Socialnämnden"].status == "invited"
+    assert "16 april 2021" in rows["Socialnämnden"].text and "18 dagar kvar" in rows["Socialnämnden"].text
+    assert "beviljat" in rows["Socialnämnden"].text
+    assert rows["Miljönämnden"].status == "overdue"
+    assert "26 mars 2021" in rows["Miljönämnden"].text and "3 dagar sen" in rows["Miljönämnden"].text
+
+
+def test_every_link_and_form_in_a_row_acts_on_that_rows_body_and_names_it(client, kalmar, frozen_clock):
+    frozen_clock.set(datetime(2021, 3, 29, 9, tzinfo=timezone.utc))  # answered rows can be reopened
+    client.sign_in(kalmar.officer.email)
+    ids = {referral.body.name: referral.id for referral in kalmar.round.referrals}
+
+    page = show_board(client, kalmar).text
+
+    checked = 0
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        name = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if not name:
+            continue
+        name = unescape(name.group(1))
+        targets = re.findall(r'(?:href|action)="(/referrals/\d+/[^"]*)"', row)
+        hidden = [unescape(text) for text in re.findall(r'<span class="visually-hidden"> – (.*?)</span>', row)]
+        assert all(target.startswith(f"/referrals/{ids[name]}/") for target in targets), (name, targets)
+        assert hidden == [name] * len(targets), (name, hidden)
+        checked += len(targets)
+    assert 'action="/referrals/%d/reopen"' % ids["Kultur- och fritidsnämnden"] in page
+    assert checked >= 8, "the unanswered bodies' three links, and the answered ones' version links and reopen forms"

@@ -129,14 +129,17 @@ def _board_context(round_):
 def _board_texts(rows) -> dict:
     """Everything the board says more than once, said once: labels, dates and link patterns.
     A board of 200 rows would otherwise ask gettext, Babel and the URL map 200 times each."""
-    from ..i18n import format_day
+    from ..i18n import format_day, format_moment
     from ..templating import days_left_text
 
+    statuses = {row.status for row in rows} | {row.extension_state for row in rows if row.extension_state}
+    days = {row.deadline for row in rows} | {row.extension_requested for row in rows if row.extension_requested}
     return {
-        "status": {key: str(label) for key, label in STATUS_LABELS.items()},
-        "stance": {key: str(label) for key, label in STANCE_LABELS.items()},
-        "day": {day: format_day(day) for day in {row.deadline for row in rows}},
+        "status": {key: str(STATUS_LABELS.get(key, "")) for key in statuses},
+        "stance": {key: str(STANCE_LABELS.get(key, "")) for key in {row.stance for row in rows if row.stance}},
+        "day": {day: format_day(day) for day in days},
         "days_left": {n: days_left_text(n) for n in {row.days_left for row in rows}},
+        "moment": {when: format_moment(when) for when in {row.last_reminder for row in rows if row.last_reminder}},
         "decide": _("Besluta om anstånd"), "grant": _("Ge anstånd"), "withdraw": _("Återkalla"),
         "register": _("Registrera svar"), "reopen": _("Öppna svaret igen"),
         "decide_url": _id_pattern("rounds.decide_extension"), "withdraw_url": _id_pattern("rounds.withdraw"),
