@@ -313,7 +313,7 @@ def _memory(app, round_id: int) -> dict:
 
 # Where compile_round reads, draws the chart and saves; what is missing (the module was reworked) is skipped.
 READING = (("remiss.compilation", "summarize"), ("remiss.compilation", "latest_entries"),
-           ("remiss.compilation", "_entries"), ("remiss.dispositions", "dispositions_of"))
+           ("remiss.dispositions", "handling_rows"))
 CHART = (("remiss.compilation_document", "chart_png"),)
 SAVING = (("docx.document", "Document.save"),)
 

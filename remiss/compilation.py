@@ -164,29 +164,20 @@ def latest_entries(session: Session, round_: ReferralRound, now: datetime, zone:
 def summarize(session: Session, round_: ReferralRound, now: datetime, zone: ZoneInfo,
               entries: list[Entry] | None = None) -> Summary:
     """What the compilation of `round_` says as of `now`."""
-    from .dispositions import dispositions_of, still_holds
+    from .dispositions import handling_rows
 
     entries = latest_entries(session, round_, now, zone) if entries is None else entries
-    handled = dispositions_of(session, round_)
-    by_key: dict[str, list[Comment]] = {}
-    for entry in entries:
-        if not entry.answered:
-            continue
-        texts = [(c.get("section_key") or "", c.get("text") or "") for c in entry.content.get("comments") or ()]
-        texts.append(("", entry.content.get("general_comments") or ""))
-        for key, text in texts:
-            if not text.strip():
-                continue
-            disposition = handled.get((entry.referral_id, key))
-            if not still_holds(disposition, text):
-                disposition = None
-            by_key.setdefault(key, []).append(Comment(
-                entry.body_name, entry.stance, xml_text(text), entry.referral_id, key,
-                DECISIONS.get(disposition.decision, disposition.decision) if disposition else "",
-                xml_text(disposition.reason) if disposition else ""))
-    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), by_key.get(s.key, []), min(max(s.level, 1), 9),
-                  s.number) for s in round_.draft.sections]
-    parts.append(Part("", GENERAL_HEADING, by_key.get("", [])))
+    stance_of = {e.referral_id: e.stance for e in entries}
+
+    def comments(rows) -> list[Comment]:
+        return [Comment(r.body_name, stance_of[r.referral_id], xml_text(r.text), r.referral_id, r.section_key,
+                        DECISIONS.get(r.disposition.decision, r.disposition.decision) if r.disposition else "",
+                        xml_text(r.disposition.reason) if r.disposition else "") for r in rows]
+
+    *handled, general = handling_rows(session, round_, now, zone, entries)
+    parts = [Part(s.key, f"{s.number} {s.heading}".strip(), comments(h.rows), min(max(s.level, 1), 9), s.number)
+             for s, h in zip(round_.draft.sections, handled)]
+    parts.append(Part("", GENERAL_HEADING, comments(general.rows)))
     strategy = round_.strategy
     launched = calendar.local_date(round_.launched_at, zone) if round_.launched_at else None
     facts = [("Diarienummer", strategy.case_reference),

@@ -99,14 +99,17 @@ def set_disposition(session: Session, actor: User, now: datetime, referral: Refe
 
 
 def handling_rows(session: Session, round_: ReferralRound, now: datetime | None = None,
-                  zone: ZoneInfo | None = None) -> list[HandlingSection]:
+                  zone: ZoneInfo | None = None, entries=None) -> list[HandlingSection]:
     """Per draft section in draft order, then the general comments: every comment of the latest submitted
-    versions with its body, stance and disposition. A fixed number of queries whatever the size."""
-    if now is None or zone is None:
-        from . import clock
-        from .invitations import zone as local_zone
-        now, zone = now or clock.now(), zone or local_zone()
-    entries = [e for e in latest_entries(session, round_, now, zone) if e.answered]
+    versions (compilation.latest_entries, read here unless given) with its body, stance and the disposition
+    that still holds. A fixed number of queries whatever the size."""
+    if entries is None:
+        if now is None or zone is None:
+            from . import clock
+            from .invitations import zone as local_zone
+            now, zone = now or clock.now(), zone or local_zone()
+        entries = latest_entries(session, round_, now, zone)
+    entries = [e for e in entries if e.answered]
     # The bodies and the dispositions in one query, so a filter by body costs nothing more.
     referrals = session.execute(select(Referral.id, Referral.body_id, Disposition)
                                 .outerjoin(Disposition, Disposition.referral_id == Referral.id)
@@ -193,10 +196,3 @@ def still_holds(disposition: Disposition | None, text: str) -> bool:
     """Does the decision stand for the comment as it reads now? Not once the body has sent the comment
     again in other words: the officer decided on what it said then."""
     return disposition is not None and (not disposition.comment_text or disposition.comment_text == text)
-
-
-def dispositions_of(session: Session, round_: ReferralRound) -> dict[tuple[int, str], Disposition]:
-    """Every disposition of the round by (referral id, section key); one query."""
-    return {(d.referral_id, d.section_key): d for d in session.scalars(
-        select(Disposition).join(Referral, Referral.id == Disposition.referral_id)
-        .where(Referral.round_id == round_.id))}
