@@ -6,11 +6,14 @@ import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from .errors import WorkflowError
+from .outline import INTRODUCTION, WHOLE_DOCUMENT, ParsedDraft, ParsedSection, finish_sections, outline_of
+from .word_reading import read_word
+
+__all__ = ["INTRODUCTION", "WHOLE_DOCUMENT", "ParsedDraft", "ParsedSection", "parse_docx", "parse_text"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -86,26 +89,6 @@ def check_pdf_or_docx(data: bytes, filename: str, max_size: int) -> str:
 
 HEADING_NAME = re.compile(r"^(?:heading|rubrik)\s*([1-9])$", re.IGNORECASE)
 TITLE_NAMES = {"title", "rubrik", "titel"}
-WHOLE_DOCUMENT = "Hela dokumentet"
-INTRODUCTION = "Inledande text"
-
-
-@dataclass
-class ParsedSection:
-    level: int
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    number: str = ""
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(p for p in self.paragraphs if p)
-
-
-@dataclass
-class ParsedDraft:
-    title: str
-    sections: list[ParsedSection]
 
 
 def _heading_levels(document) -> dict[str, int]:
@@ -131,28 +114,15 @@ def _paragraph_style_id(paragraph) -> str:
     return ppr.style if ppr is not None and ppr.style is not None else ""
 
 
-def _table_text(table) -> str:
-    return "\n".join(" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows)
-
-
-def parse_docx(data: bytes) -> ParsedDraft:
-    """Sections from Word's heading styles (Heading 1–9, Rubrik 1–9, and styles based on them)."""
-    import docx
-    from docx.table import Table
-
+def parse_docx(data: bytes, corrections: dict[int, int] | None = None) -> ParsedDraft:
+    """Sections as Word's navigation pane shows them (remiss.outline), with the officer's corrections
+    (paragraph index → level, 0 for none); the text as it reads with tracked changes accepted."""
     try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as error:  # python-docx raises many kinds for a malformed package
+        document = read_word(data)
+    except ValueError as error:
         raise WorkflowError(_l("Filen är skadad och kan inte läsas. Öppna den i Word, spara den igen och "
                                "försök på nytt."), "file") from error
-    levels = _heading_levels(document)
-    blocks = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            blocks.append((None, _table_text(block)))
-        else:
-            blocks.append((levels.get(_paragraph_style_id(block)), block.text.strip()))
-    return build_sections(blocks, fallback_title=document.core_properties.title or "")
+    return outline_of(document, corrections)
 
 
 def parse_text(text: str) -> ParsedDraft:
@@ -181,24 +151,7 @@ def build_sections(blocks, fallback_title: str = "") -> ParsedDraft:
         if level == 0 and not title_seen and not sections:
             title, title_seen = text, True
         elif level is not None:
-            sections.append(ParsedSection(level=max(level, 1), heading=text))
+            sections.append(ParsedSection(level=max(level, 1), heading=text, found_by="style"))
         else:
             (sections[-1].paragraphs if sections else preamble).append(text)
-    if not sections:
-        return ParsedDraft(title, [ParsedSection(level=1, heading=WHOLE_DOCUMENT, paragraphs=preamble, number="1")])
-    if preamble:
-        sections.insert(0, ParsedSection(level=1, heading=INTRODUCTION, paragraphs=preamble))
-    _number(sections)
-    return ParsedDraft(title, sections)
-
-
-def _number(sections: list[ParsedSection]) -> None:
-    """1, 1.1, 1.1.1 …; a heading that skips a level (1 → 3) is numbered as the next level down."""
-    counters: list[int] = []
-    for section in sections:
-        depth = min(section.level, len(counters) + 1)
-        counters = counters[:depth]
-        while len(counters) < depth:
-            counters.append(0)
-        counters[-1] += 1
-        section.number = ".".join(str(c) for c in counters)
+    return ParsedDraft(title, finish_sections(sections, preamble))

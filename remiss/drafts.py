@@ -8,12 +8,14 @@ from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .dispositions import GENERAL, HandlingRow, handling_rows
 from .docx_files import DOCX_TYPE, PDF_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
+from .errors import WorkflowError
 from .models import Draft, ReferralRound, RoundState, Section, StoredFile, Strategy, User
 
 EXTENSIONS = {DOCX_TYPE: ".docx", PDF_TYPE: ".pdf"}
@@ -31,6 +33,58 @@ def import_docx(session: Session, actor: User | None, now: datetime, strategy: S
     parsed = parse_docx(data)
     stored = store_file(session, actor, now, filename=filename, content_type=DOCX_TYPE, data=data)
     return _add_version(session, actor, now, strategy, parsed, file_id=stored.id)
+
+
+def outline(draft: Draft) -> ParsedDraft:
+    """The draft's Word file read again with the officer's corrections: every heading found, how,
+    and the short lines that could be headings. A pasted draft has its sections only."""
+    if draft.file is None:
+        return parse_text(draft.source_text)
+    return parse_docx(draft.file.data, corrections_of(draft))
+
+
+def corrections_of(draft: Draft) -> dict[int, int]:
+    return {int(index): int(level) for index, level in (draft.outline_corrections or {}).items()}
+
+
+def in_launched_round(session: Session, draft: Draft) -> bool:
+    return session.scalar(select(ReferralRound.id).where(ReferralRound.draft_id == draft.id,
+                                                         ReferralRound.state != RoundState.DRAFT).limit(1)) is not None
+
+
+def correct_outline(session: Session, actor: User, now: datetime, draft: Draft, levels: dict[int, int]) -> Draft:
+    """Set which paragraphs are headings and at which level (paragraph index → level, 0 for none),
+    rebuild the sections from the Word file, and mark the outline confirmed. Only a level that differs
+    from what was found is kept as a correction. Raises WorkflowError once the version has gone out in
+    a round (its sections carry comments), and for a level outside 0–9."""
+    if draft.file is None:
+        raise WorkflowError(_l("Bara ett uppladdat Word-dokument har rubriker att rätta."))
+    if in_launched_round(session, draft):
+        raise WorkflowError(_l("Versionen har redan skickats på remiss. Ladda upp en ny version i stället."))
+    if any(not 0 <= level <= 9 for level in levels.values()):
+        raise WorkflowError(_l("En rubriknivå ska vara mellan 1 och 9."))
+    found = {line.paragraph: line.level or 0 for line in parse_docx(draft.file.data).outline}
+    corrections = {index: level for index, level in levels.items() if found.get(index, 0) != level}
+    parsed = parse_docx(draft.file.data, corrections)
+    if not any(s.paragraph is not None for s in parsed.sections):
+        raise WorkflowError(_l("Minst ett stycke måste vara en rubrik."))
+    before = len(draft.sections)
+    draft.sections = []
+    session.flush()  # the old sections go before the new ones take their positions
+    draft.sections = _sections(parsed, assign_keys(_previous_sections(session, draft), parsed))
+    draft.outline_corrections = {str(index): level for index, level in sorted(corrections.items())}
+    draft.outline_confirmed_at, draft.outline_confirmed_by_id = now, actor.id
+    session.flush()
+    audit.record(session, actor, now, "draft.outline_corrected", draft, before=f"{before}",
+                 after=f"{len(draft.sections)}", strategy_id=draft.strategy_id, corrections=len(corrections))
+    return draft
+
+
+def _previous_sections(session: Session, draft: Draft) -> list[Section]:
+    previous = session.scalar(select(Draft).where(Draft.strategy_id == draft.strategy_id,
+                                                  Draft.version < draft.version)
+                              .order_by(Draft.version.desc()).limit(1))
+    return previous.sections if previous else []
 
 
 def import_text(session: Session, actor: User | None, now: datetime, strategy: Strategy, *, text: str,
@@ -71,15 +125,18 @@ def _add_version(session: Session, actor: User | None, now: datetime, strategy: 
     draft = Draft(strategy=strategy, version=(previous.version + 1) if previous else 1,
                   title=(parsed.title or strategy.title)[:300], file_id=file_id, source_text=source_text,
                   created_by_id=actor.id if actor else None, created_at=now)
-    draft.sections = [
-        Section(position=i, key=key, level=p.level, number=p.number[:20], heading=p.heading[:500], text=p.text)
-        for i, (p, key) in enumerate(zip(parsed.sections, keys))
-    ]
+    draft.sections = _sections(parsed, keys)
     session.add(draft)
     session.flush()
     audit.record(session, actor, now, "draft.added", draft, after=f"version {draft.version}",
                  strategy_id=strategy.id, sections=len(draft.sections))
     return draft
+
+
+def _sections(parsed: ParsedDraft, keys: list[str]) -> list[Section]:
+    return [Section(position=i, key=key, level=p.level, number=p.number[:20], heading=p.heading[:500],
+                    text=p.text, found_by=p.found_by, paragraph=p.paragraph)
+            for i, (p, key) in enumerate(zip(parsed.sections, keys))]
 
 
 def latest_draft(session: Session, strategy: Strategy) -> Draft | None:

@@ -161,6 +161,23 @@ class DraftForm(Form):
                         description=_l("Valfritt. Annars används dokumentets titel."))
 
 
+OUTLINE_LEVELS = 6  # deeper headings exist in Word, but no strategy draft uses them
+
+
+class OutlineForm(Form):
+    """Which paragraphs are headings: one level field per line of the outline, made by outline_form_for."""
+
+
+def outline_form_for(lines, **kwargs) -> OutlineForm:
+    """A level (0 = not a heading) per line the outline page lists, defaulting to what was found."""
+    choices = [SelectChoice(0, _l("Ingen rubrik"))] + [SelectChoice(n, _l("Nivå %(n)s", n=n))
+                                                       for n in range(1, OUTLINE_LEVELS + 1)]
+    fields = {f"level_{line.paragraph}": SelectField(line.text[:200], coerce=int, choices=choices,
+                                                     default=min(line.level or 0, OUTLINE_LEVELS))
+              for line in lines}
+    return type("DraftOutlineForm", (OutlineForm,), fields)(**kwargs)
+
+
 class RoundForm(Form):
     draft = SelectField(_l("Version av utkastet"), coerce=record_id, validate_choice=False)
     deadline = LocalDateField(_l("Sista svarsdag"), validators=[InputRequired(DATE_FORMAT_ERROR)],

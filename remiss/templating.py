@@ -42,7 +42,8 @@ STANCE_LABELS = {
 }
 ACTION_LABELS = {
     "strategy.created": _l("Ärendet skapades"), "strategy.updated": _l("Ärendet ändrades"),
-    "draft.added": _l("Ny version av utkastet"), "round.created": _l("Remissomgången förbereddes"),
+    "draft.added": _l("Ny version av utkastet"),
+    "draft.outline_corrected": _l("Utkastets rubriker bekräftades"), "round.created": _l("Remissomgången förbereddes"),
     "round.updated": _l("Remissomgången ändrades"), "round.launched": _l("Remissen skickades ut"),
     "round.deadline_moved": _l("Sista svarsdag flyttades"), "round.reminders_changed": _l("Påminnelserna ändrades"),
     "round.cancelled": _l("Remissomgången avbröts"),
@@ -54,7 +55,11 @@ ACTION_LABELS = {
     "comment.handled": _l("Ställning togs till en synpunkt"), "round.compiled": _l("En remissammanställning skapades"),
 }
 
-
+# How a heading of an uploaded draft was found (remiss.outline), in the officer's words.
+FOUND_BY_LABELS = {
+    "style": _l("rubrikformat"), "outline": _l("dispositionsnivå"), "bold": _l("fet rad"),
+    "size": _l("större text"), "manual": _l("ändrad av dig"),
+}
 
 
 def _lookup(table):
@@ -91,7 +96,7 @@ def init_app(app: Flask) -> None:
         status_label=_memoised("status", _lookup(STATUS_LABELS)),
         stance_label=_memoised("stance", _lookup(STANCE_LABELS)),
         outbox_state=_lookup(STATUS_LABELS), action_label=_lookup(ACTION_LABELS),
-        decision_label=_label(DECISION_CHOICES),
+        decision_label=_label(DECISION_CHOICES), found_by=_lookup(FOUND_BY_LABELS),
     )
     app.context_processor(_page_context)
 

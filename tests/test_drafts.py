@@ -559,7 +559,8 @@ def test_officer_uploads_the_kalmar_draft_and_reads_it(session, signed_in, offic
 
     draft = latest(session, strategy.id)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/strategies/{strategy.id}/drafts/{draft.id}")
+    # The headings found are shown first, for the officer to confirm.
+    assert response.headers["Location"].endswith(f"/strategies/{strategy.id}/drafts/{draft.id}/outline")
     assert sections_of(draft) == KALMAR_SECTIONS
     assert draft.created_by_id == officer.id
 

@@ -1,7 +1,7 @@
 """What is sent out: a strategy, its draft versions and their sections, and stored files."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
@@ -60,12 +60,26 @@ class Draft(db.Model):
     source_text: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The copy that goes out when the upload carried tracked changes, comments or personal metadata;
+    # `file` stays the officer's original.
+    clean_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    cleaned: Mapped[str] = mapped_column(String(300), default="", server_default="")  # what the copy lacks
+    # The officer's corrections of the headings found: {"paragraph index": level, 0 = not a heading}.
+    outline_corrections: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    outline_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outline_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     strategy: Mapped[Strategy] = relationship(back_populates="drafts")
-    file: Mapped[StoredFile | None] = relationship()
+    file: Mapped[StoredFile | None] = relationship(foreign_keys=[file_id])
+    clean_file: Mapped[StoredFile | None] = relationship(foreign_keys=[clean_file_id])
     sections: Mapped[list["Section"]] = relationship(
         back_populates="draft", order_by="Section.position", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def outgoing_file(self) -> StoredFile | None:
+        """What the bodies get: the clean copy where one was made, else the file as uploaded."""
+        return self.clean_file or self.file
 
 
 class Section(db.Model):
@@ -86,5 +100,8 @@ class Section(db.Model):
     number: Mapped[str] = mapped_column(String(20), default="")
     heading: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text, default="")
+    # How the heading was found (style, outline, bold, size, manual) and its paragraph in the Word file.
+    found_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    paragraph: Mapped[int | None] = mapped_column(Integer)
 
     draft: Mapped[Draft] = relationship(back_populates="sections")

@@ -13,7 +13,7 @@ from .. import clock, drafts, strategies
 from ..access import get_draft, get_strategy, visible_strategies
 from ..errors import WorkflowError
 from ..extensions import db
-from ..forms import DraftForm, StrategyForm
+from ..forms import DraftForm, StrategyForm, outline_form_for
 from ..invitations import zone
 from ..models import AuditEvent, ReferralRound, Role, Strategy, User
 from ..security import roles_required
@@ -109,8 +109,29 @@ def new_draft(strategy_id: int):
         draft = done.result
         flash_done(ngettext("Version %(n)s är sparad med %(num)s avsnitt.",
                             "Version %(n)s är sparad med %(num)s avsnitt.", len(draft.sections), n=draft.version))
-        return redirect(url_for("strategies.show_draft", strategy_id=strategy.id, draft_id=draft.id))
+        # A Word file's headings are shown for the officer to confirm before the version goes out.
+        target = "strategies.outline" if draft.file else "strategies.show_draft"
+        return redirect(url_for(target, strategy_id=strategy.id, draft_id=draft.id))
     return render_template("strategies/draft_form.html", form=form, strategy=strategy), form_status(form)
+
+
+@bp.route("/<int:strategy_id>/drafts/<int:draft_id>/outline", methods=["GET", "POST"])
+@roles_required(Role.OFFICER, Role.ADMIN)
+def outline(strategy_id: int, draft_id: int):
+    strategy = get_strategy(strategy_id, current_user)
+    draft = get_draft(strategy, draft_id)
+    if draft.file is None:
+        abort(404)
+    parsed = drafts.outline(draft)
+    form = outline_form_for(parsed.outline)
+    if submit(form, lambda: drafts.correct_outline(
+            db.session, current_user, clock.now(), draft,
+            {line.paragraph: form[f"level_{line.paragraph}"].data for line in parsed.outline})):
+        flash_done(ngettext("Rubrikerna är bekräftade: %(num)s avsnitt.", "Rubrikerna är bekräftade: %(num)s avsnitt.",
+                            len(draft.sections)))
+        return redirect(url_for("strategies.show_draft", strategy_id=strategy.id, draft_id=draft.id))
+    return render_template("strategies/outline.html", strategy=strategy, draft=draft, parsed=parsed, form=form,
+                           locked=drafts.in_launched_round(db.session, draft)), form_status(form)
 
 
 @bp.route("/<int:strategy_id>/drafts/<int:draft_id>")
