@@ -6,9 +6,9 @@ fails at the end.
 """
 import sys
 
-from . import board, compilation, pages, replies
+from . import board, compilation, draft_import, pages, replies
 
-BENCHMARKS = {module.__name__.rsplit(".", 1)[-1]: module for module in (pages, board, replies, compilation)}
+BENCHMARKS = {module.__name__.rsplit(".", 1)[-1]: module for module in (pages, board, replies, compilation, draft_import)}
 
 
 def main(names: list[str]) -> int:
