@@ -65,7 +65,8 @@ def _context(referral: Referral) -> dict:
 
 def queue_invitation(session: Session, now: datetime, referral: Referral) -> None:
     ics = {"filename": "sista-svarsdag.ics", "content_type": ICS_TYPE, "text": deadline_event(referral, now)}
-    draft_file = referral.round.draft.file_id
+    draft = referral.round.draft
+    draft_file = draft.clean_file_id or draft.file_id  # never the original with its tracked changes
     for address, locale in recipients(referral):
         rendered = render_mail("invitation_to_refer", locale, **_context(referral))
         queue_mail(session, now, key=f"invitation:{referral.id}:{address}", kind="invitation", to=address,

@@ -90,7 +90,8 @@ def get_published_round(session: Session, round_id: int) -> ReferralRound | None
     """A launched round with its strategy and draft (the file's name, not its bytes). One query."""
     return session.scalar(
         select(ReferralRound)
-        .options(joinedload(ReferralRound.strategy), joinedload(ReferralRound.draft).joinedload(Draft.file))
+        .options(joinedload(ReferralRound.strategy), joinedload(ReferralRound.draft).joinedload(Draft.file),
+                 joinedload(ReferralRound.draft).joinedload(Draft.clean_file))
         .where(ReferralRound.id == round_id, ReferralRound.state.in_(LAUNCHED))
     )
 
@@ -126,11 +127,13 @@ def _lists_file(content: dict, file_id: int) -> bool:
 
 
 def get_public_file(session: Session, file_id: int) -> StoredFile | None:
-    """A stored file the public may download: the draft of a launched round, or an attachment of a
-    submitted version. A file only in a working copy is not public. At most three queries."""
+    """A stored file the public may download: the draft of a launched round as it went out (the clean
+    copy where one was made, never the original with its tracked changes and comments), or an attachment
+    of a submitted version. A file only in a working copy is not public. At most three queries."""
+    outgoing = func.coalesce(Draft.clean_file_id, Draft.file_id)
     is_draft = session.scalar(
         select(Draft.id).join(ReferralRound, ReferralRound.draft_id == Draft.id)
-        .where(Draft.file_id == file_id, ReferralRound.state.in_(LAUNCHED)).limit(1)
+        .where(outgoing == file_id, ReferralRound.state.in_(LAUNCHED)).limit(1)
     ) is not None
     if not is_draft:
         # Attachments live inside the JSON of each version, which the two databases search

@@ -215,11 +215,13 @@ def _half_points(value: str | None) -> float | None:
     return number / 2 if number else None
 
 
-def _num_pr(ppr) -> tuple[str, int] | None:
+def _num_pr(ppr) -> tuple[str, int | None] | None:
+    """(numId, ilvl) of a paragraph or style; ilvl None when not given (a style's list level then
+    comes from the level that names the style)."""
     num = ppr.find(f"{W}numPr") if ppr is not None else None
     if num is None:
         return None
-    return (_val(num, "numId") or "0", _int(_val(num, "ilvl")) or 0)
+    return (_val(num, "numId") or "0", _int(_val(num, "ilvl")))
 
 
 # ------------------------------------------------------------------ automatic numbering
@@ -254,6 +256,7 @@ class _Level:
     text: str = "%1."
     restart: int | None = None
     legal: bool = False
+    style: str = ""  # the paragraph style this level belongs to, if any
 
 
 class _Numbering:
@@ -271,7 +274,8 @@ class _Numbering:
             levels = {_int(lvl.get(f"{W}ilvl")) or 0: _Level(
                 start=_int(_val(lvl, "start")) if _val(lvl, "start") is not None else 1,
                 fmt=_val(lvl, "numFmt") or "decimal", text=_val(lvl, "lvlText") or "",
-                restart=_int(_val(lvl, "lvlRestart")), legal=_on(lvl, "isLgl") or False)
+                restart=_int(_val(lvl, "lvlRestart")), legal=_on(lvl, "isLgl") or False,
+                style=_val(lvl, "pStyle") or "")
                 for lvl in abstract.findall(f"{W}lvl")}
             abstract_id = abstract.get(f"{W}abstractNumId") or ""
             self.abstract[abstract_id] = levels
@@ -286,6 +290,10 @@ class _Numbering:
             overrides = {_int(o.get(f"{W}ilvl")) or 0: _int(_val(o, "startOverride")) or 1
                          for o in num.findall(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
             self.nums[num.get(f"{W}numId") or ""] = (_val(num, "abstractNumId") or "", overrides)
+
+    def level_of_style(self, num_id: str, style_id: str) -> int:
+        levels = self.abstract.get(self.nums.get(num_id, ("", {}))[0], {})
+        return next((ilvl for ilvl, level in levels.items() if level.style == style_id), 0)
 
     def label(self, num_id: str, ilvl: int) -> tuple[str, bool]:
         """The next label of list num_id at level ilvl, as Word shows it, and whether it is a bullet."""
@@ -384,7 +392,10 @@ class _Reader:
         number, bullet = "", False
         num = _num_pr(ppr) or self.styles.first(style_id, "num")
         if num is not None and text.strip():
-            number, bullet = self.numbering.label(*num)
+            num_id, ilvl = num
+            if ilvl is None:
+                ilvl = self.numbering.level_of_style(num_id, style_id)
+            number, bullet = self.numbering.label(num_id, ilvl)
         self.blocks.append(Block(
             len(self.blocks), " ".join(text.split()) if not in_table else text, in_table=in_table,
             style_name=name, style_level=style_level, outline_level=outline,

@@ -56,8 +56,8 @@ def request_extension(referral_id: int):
 
 @bp.route("/<int:referral_id>/draft")
 def download_draft(referral_id: int):
-    draft = get_referral(referral_id, current_user).round.draft
-    if draft.file is None:
+    outgoing = get_referral(referral_id, current_user).round.draft.outgoing_file
+    if outgoing is None:
         abort(404)
-    return send_file(BytesIO(draft.file.data), mimetype=draft.file.content_type, as_attachment=True,
-                     download_name=draft.file.filename)
+    return send_file(BytesIO(outgoing.data), mimetype=outgoing.content_type, as_attachment=True,
+                     download_name=outgoing.filename)

@@ -159,7 +159,9 @@ def download_draft(strategy_id: int, draft_id: int):
     if not current_user.has_role(Role.OFFICER, Role.ADMIN):
         abort(404)  # a secretary downloads the version sent to them from their referral's page
     draft = get_draft(strategy, draft_id)
-    if draft.file is None:
+    # The officer's original by default; ?copy=clean is the copy the bodies get.
+    kept = draft.clean_file if request.args.get("copy") == "clean" else draft.file
+    if kept is None:
         abort(404)
-    return send_file(BytesIO(draft.file.data), mimetype=draft.file.content_type, as_attachment=True,
-                     download_name=draft.file.filename)
+    return send_file(BytesIO(kept.data), mimetype=kept.content_type, as_attachment=True,
+                     download_name=kept.filename)
