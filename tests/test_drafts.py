@@ -650,7 +650,8 @@ def test_officer_uploads_a_second_version_and_it_is_version_two(session, signed_
     upload(signed_in, strategy.id, revised_kalmar(), "v2.docx")
 
     assert [d.version for d in session.scalars(select(Draft).order_by(Draft.version))] == [1, 2]
-    assert count(session, StoredFile) == 2  # each version keeps its own original
+    # Each version keeps its own original, and the clean copy that goes out (the Kalmar file names its author).
+    assert count(session, StoredFile) == 4
     overview = page_text(signed_in.get(f"/strategies/{strategy.id}"))
     assert "Ladda ner v1.docx" in overview and "Ladda ner v2.docx" in overview
 
@@ -733,7 +734,7 @@ def test_a_bad_upload_leaves_the_earlier_versions_alone(session, signed_in, stra
 
     assert response.status_code == 422
     assert [d.version for d in session.scalars(select(Draft))] == [1]
-    assert count(session, StoredFile) == 1
+    assert count(session, StoredFile) == 2  # version 1's original and its clean copy
     assert "Den nya versionen får nummer 2." in page_text(response)
 
 
@@ -855,7 +856,9 @@ def test_a_secretary_downloads_only_the_version_sent_to_them(session, client, of
 
     from_referral = client.get(f"/referrals/{round_.referrals[0].id}/draft")
 
-    assert from_referral.status_code == 200 and from_referral.data == kalmar_bytes()
+    # The copy that went out: the Kalmar file's author is not mailed to every body.
+    assert from_referral.status_code == 200 and from_referral.data == sent.clean_file.data
+    assert sections_of(drafts.outline(sent)) == KALMAR_SECTIONS
     # The officer's pages for the strategy's versions, unsent work included, are not theirs.
     for draft in (sent, unsent):
         assert client.get(f"/strategies/{strategy.id}/drafts/{draft.id}/file").status_code == 404

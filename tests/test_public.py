@@ -254,10 +254,12 @@ def test_after_amending_and_resubmitting_the_public_sees_the_latest_version(clie
 
 def test_the_draft_of_a_launched_round_can_be_downloaded(client, world):
     page = client.get(f"/public/rounds/{world.round.id}")
-    assert f'href="/public/files/{world.draft.file_id}"' in page.text
-    response = client.get(f"/public/files/{world.draft.file_id}")
+    outgoing = world.draft.outgoing_file  # the clean copy: the Kalmar file names its author
+    assert f'href="/public/files/{outgoing.id}"' in page.text
+    response = client.get(f"/public/files/{outgoing.id}")
     assert response.status_code == 200
-    assert response.data == builders.KALMAR_DRAFT.read_bytes()
+    assert response.data == outgoing.data and outgoing.data != builders.KALMAR_DRAFT.read_bytes()
+    assert client.get(f"/public/files/{world.draft.file_id}").status_code == 404  # the original is the officer's
     assert "attachment" in response.headers["Content-Disposition"]
 
 
@@ -408,7 +410,7 @@ def test_every_public_page_runs_the_same_number_of_queries_for_3_and_30_bodies(c
             "round": f"/public/rounds/{round_.id}",
             "reply": f"/public/rounds/{round_.id}/replies/{answered.id}",
             "feed": "/public/feed.atom",
-            "draft file": f"/public/files/{round_.draft.file_id}",
+            "draft file": f"/public/files/{round_.draft.outgoing_file.id}",
             "attachment": f"/public/files/{sent_file}",
         }
         counts.append({name: queries_for(client, count_queries, url) for name, url in urls.items()})

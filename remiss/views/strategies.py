@@ -1,7 +1,7 @@
 """Strategies (ärenden) and their draft versions, as the officer sees them."""
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -109,6 +109,9 @@ def new_draft(strategy_id: int):
         draft = done.result
         flash_done(ngettext("Version %(n)s är sparad med %(num)s avsnitt.",
                             "Version %(n)s är sparad med %(num)s avsnitt.", len(draft.sections), n=draft.version))
+        if draft.cleaned:
+            flash(_("Filen innehåller %(what)s. Remissinstanserna får en rensad kopia; originalet sparas åt dig.",
+                    what=draft.cleaned), "warning")
         # A Word file's headings are shown for the officer to confirm before the version goes out.
         target = "strategies.outline" if draft.file else "strategies.show_draft"
         return redirect(url_for(target, strategy_id=strategy.id, draft_id=draft.id))
