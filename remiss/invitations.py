@@ -1,6 +1,7 @@
 """The mails a round sends to a body: the invitation with the draft and a calendar event, and notices
 of every change after launch. Queued in the outbox by the workflow functions in rounds.py and
 extension_requests.py; delivered after commit."""
+from base64 import b64encode
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -9,8 +10,11 @@ from flask import current_app
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
+from .docx_files import DOCX_TYPE
+from .exports import file_stem
 from .mail import external_url, queue_mail, render_mail
 from .models import Referral, Role, User
+from .reply_template import TemplateFacts, TemplateSection, write_reply_template
 
 ICS_TYPE = "text/calendar"
 
@@ -63,15 +67,30 @@ def _context(referral: Referral) -> dict:
                 officer=officer_of(referral), link=external_url("referrals.show", referral_id=referral.id))
 
 
+def reply_template(referral: Referral) -> tuple[str, bytes]:
+    """The svarsmall of one referral (file name, .docx): its body, deadline and the sent version's
+    sections by key, so a filled copy imports back whatever the headings are called later."""
+    round_, draft = referral.round, referral.round.draft
+    facts = TemplateFacts(
+        body_name=referral.body.name, strategy_title=round_.strategy.title,
+        strategy_case_reference=round_.strategy.case_reference, reply_label=round_.reply_label or "",
+        deadline=referral.deadline, referral_id=referral.id, draft_version=draft.version,
+        sections=[TemplateSection(s.key, s.number, s.heading, s.level) for s in draft.sections])
+    name = f"svarsmall-{file_stem(round_.strategy.case_reference)}-{file_stem(referral.body.name)}.docx"
+    return name, write_reply_template(facts)
+
+
 def queue_invitation(session: Session, now: datetime, referral: Referral) -> None:
     ics = {"filename": "sista-svarsdag.ics", "content_type": ICS_TYPE, "text": deadline_event(referral, now)}
+    template_name, template = reply_template(referral)
+    svarsmall = {"filename": template_name, "content_type": DOCX_TYPE, "base64": b64encode(template).decode()}
     draft = referral.round.draft
     draft_file = draft.clean_file_id or draft.file_id  # never the original with its tracked changes
     for address, locale in recipients(referral):
         rendered = render_mail("invitation_to_refer", locale, **_context(referral))
         queue_mail(session, now, key=f"invitation:{referral.id}:{address}", kind="invitation", to=address,
                    rendered=rendered, reply_to=officer_of(referral).email, referral_id=referral.id,
-                   attachment_ids=[draft_file] if draft_file else [], inline_attachments=[ics])
+                   attachment_ids=[draft_file] if draft_file else [], inline_attachments=[ics, svarsmall])
 
 
 def queue_notice(session: Session, now: datetime, referral: Referral, kind: str, **extra) -> None:

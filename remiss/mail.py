@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 import smtplib
+from base64 import b64decode
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,8 +138,9 @@ def build_message(row: OutboxMessage, sender: str, files: list[StoredFile]) -> E
         message.add_attachment(f.data, maintype=maintype, subtype=subtype or "octet-stream", filename=f.filename)
     for extra in row.inline_attachments or []:
         maintype, _, subtype = extra["content_type"].partition("/")
-        message.add_attachment(extra["text"].encode(), maintype=maintype, subtype=subtype,
-                               filename=extra["filename"])
+        # Text (an .ics) is kept as text; a small generated file (the svarsmall) as base64.
+        data = b64decode(extra["base64"]) if "base64" in extra else extra["text"].encode()
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=extra["filename"])
     return message
 
 

@@ -14,6 +14,7 @@ from remiss.models import (
     AuditEvent, ExtensionRequest, ExtensionState, OutboxMessage, Referral, ReferralRound, ReferralState,
     RoundState,
 )
+from remiss.reply_template import read_reply_template
 
 from . import builders
 
@@ -322,7 +323,7 @@ def test_launching_mails_each_body_and_its_secretaries_the_draft_the_letter_and_
                                 "kalmarhem@kommun.example", "karin@kommun.example", "mn@kommun.example"}
     assert len(smtp.messages) == 6, "one invitation per address"
     round_ = get_round(session, round_id)
-    docx = builders.KALMAR_DRAFT.read_bytes()
+    docx = kalmar_draft.outgoing_file.data  # the clean copy: the Kalmar file names its author
     for message in smtp.messages:
         text = text_of(message)
         assert message["Reply-To"] == "stina.strateg@kommun.example"
@@ -330,9 +331,13 @@ def test_launching_mails_each_body_and_its_secretaries_the_draft_the_letter_and_
         assert "fredag 26 mars 2021 kl. 23.59" in text
         assert "Remissvar Internationell strategi" in text
         assert "Kommunstyrelsens arbetsutskott önskar nämndernas och bolagens synpunkter." in text
-        (attached,) = attachments(message, DOCX_TYPE)
+        attached, template = attachments(message, DOCX_TYPE)
         assert attached.get_filename() == "kalmar-strategy-draft.docx"
         assert attached.get_content() == docx
+        # The svarsmall made for this body: it names the body and reads back as a template.
+        assert template.get_filename().startswith("svarsmall-KS-2020-0946-")
+        filled = read_reply_template(template.get_content())
+        assert filled is not None and filled.draft_version == kalmar_draft.version
         event = deadline_event(message)
         assert event["DTSTART"].dt == date(2021, 3, 26)
         assert event["SEQUENCE"] == 0

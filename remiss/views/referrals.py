@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock, extension_requests
+from .. import clock, extension_requests, invitations
 from ..access import get_referral
+from ..docx_files import DOCX_TYPE
 from ..board import referral_status
 from ..responses import is_locked
 from ..extensions import db
@@ -52,6 +53,13 @@ def request_extension(referral_id: int):
         flash_done(_("Er begäran om anstånd är skickad till %(name)s.", name=officer_of(referral).name))
         return redirect(url_for("referrals.show", referral_id=referral.id))
     return _page(referral, form)
+
+
+@bp.route("/<int:referral_id>/svarsmall")
+def download_reply_template(referral_id: int):
+    """The svarsmall, made afresh for this body and the version it was sent."""
+    name, data = invitations.reply_template(get_referral(referral_id, current_user))
+    return send_file(BytesIO(data), mimetype=DOCX_TYPE, as_attachment=True, download_name=name)
 
 
 @bp.route("/<int:referral_id>/draft")
