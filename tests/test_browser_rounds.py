@@ -60,6 +60,11 @@ def test_officer_launches_a_round_and_grants_the_anstand_a_secretary_asked_for(p
     page.get_by_role("button", name="Spara versionen").click()
 
     expect(page.get_by_role("status")).to_contain_text("Version 1 är sparad med 21 avsnitt")
+    # The outline found is shown first; the officer confirms it as it is.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rubriker i version 1")
+    checked_page(page, "outline of the uploaded draft")
+    page.get_by_role("button", name="Bekräfta rubrikerna").click()
+    expect(page.get_by_role("status")).to_contain_text("Rubrikerna är bekräftade: 21 avsnitt")
     contents = page.get_by_role("navigation", name="Innehåll")
     expect(contents.get_by_role("link", name="7.1 Verksamhetsutveckling och extern finansiering")).to_be_visible()
     checked_page(page, "draft, read section by section")
