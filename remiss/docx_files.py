@@ -87,33 +87,6 @@ def check_pdf_or_docx(data: bytes, filename: str, max_size: int) -> str:
 
 # ------------------------------------------------------------------ headings
 
-HEADING_NAME = re.compile(r"^(?:heading|rubrik)\s*([1-9])$", re.IGNORECASE)
-TITLE_NAMES = {"title", "rubrik", "titel"}
-
-
-def _heading_levels(document) -> dict[str, int]:
-    """Style id → heading level (0 for the title), read once per document, following based-on styles."""
-    levels: dict[str, int] = {}
-    for style in document.styles:
-        current, depth = style, 0
-        while current is not None and depth < 10:
-            name = (current.name or "").strip()
-            match = HEADING_NAME.match(name)
-            if match:
-                levels[style.style_id] = int(match.group(1))
-                break
-            if name.lower() in TITLE_NAMES:
-                levels[style.style_id] = 0
-                break
-            current, depth = getattr(current, "base_style", None), depth + 1
-    return levels
-
-
-def _paragraph_style_id(paragraph) -> str:
-    ppr = paragraph._p.pPr
-    return ppr.style if ppr is not None and ppr.style is not None else ""
-
-
 def parse_docx(data: bytes, corrections: dict[int, int] | None = None) -> ParsedDraft:
     """Sections as Word's navigation pane shows them (remiss.outline), with the officer's corrections
     (paragraph index → level, 0 for none); the text as it reads with tracked changes accepted."""

@@ -4,15 +4,18 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import MultiDict
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
+from wtforms import FieldList, FormField
+from wtforms import Form as SubForm
 from wtforms import widgets
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, ValidationError
 
 from .access import MAX_ID
 from config import Config
 
-from .models import BodyKind, Role
+from .models import BodyKind, Role, Stance
 
 ROLE_CHOICES = [
     SelectChoice(Role.SECRETARY, _l("Nämndsekreterare / kontaktperson")),
@@ -46,9 +49,14 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
+class HiddenTextField(HiddenField):
+    """A hidden field carrying text of several lines (read from a Word reply) from one page to the next."""
+
+
 def _no_control_characters(form, field) -> None:
     values = [v for v in (field.data if isinstance(field.data, list) else [field.data]) if isinstance(v, str)]
-    one_line = isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField))
+    one_line = isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField,
+                                                                         HiddenTextField))
     if any(_CONTROL_CHARACTERS.search(v) or (one_line and _LINE_BREAKS.search(v.strip())) for v in values):
         raise ValidationError(_l("Texten innehåller osynliga styrtecken, till exempel från inklistrad text. "
                                  "Skriv om den och försök igen."))
@@ -317,3 +325,92 @@ class AttachmentForm(Form):
 class ReplyImportForm(Form):
     file = FileField(_l("Nämndens svar som Word-fil (.docx)"), description=_l(
         "Fälten fylls i från dokumentet. Du granskar dem innan något sparas."), render_kw={"accept": ".docx"})
+
+
+# ------------------------------------------------------------------ reviewing an imported reply
+
+GENERAL_CHOICE = "general"  # the select's value for "Övriga synpunkter"
+MAX_IMPORTED_COMMENTS = 500
+EXCERPT_WORDS = 8
+# A FieldList index that str.isdigit() accepts but int() does not ("²") is a 500 in WTForms: such keys are dropped.
+_BAD_INDEX = re.compile(r"^comments-(?![0-9]+-)")
+
+
+def _unix_line_breaks(value):
+    """Browsers post a text's line breaks as CRLF; the reader's text has LF."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+class ImportedCommentForm(SubForm):
+    """One comment read from the Word reply: its text and why it landed where it did, carried in hidden
+    fields, and the section the secretary puts it under (choices set by ReplyImportReviewForm.offer)."""
+
+    text = HiddenTextField(validators=[Length(max=LONG_TEXT)], filters=[_unix_line_breaks])
+    reason = HiddenField(validators=[Length(max=20)])
+    detail = HiddenField(validators=[Length(max=500)])
+    landed = HiddenField(validators=[Length(max=20)])
+    section = SelectField(_l("Avsnitt"), validate_choice=False)
+
+    def validate_section(self, field):
+        if field.data not in {str(choice.value) for choice in field.choices or []}:
+            raise ValidationError(_l("Välj ett avsnitt i utkastet eller Övriga synpunkter."))
+
+
+class ReplyImportReviewForm(Form):
+    """The review of a reply read from Word: every field and comment travels in the form until the reply
+    form is filled in, so nothing is stored before the secretary saves the reply. A document that looks
+    like another body's or another case's (other_body, other_case_reference) needs `confirmed`."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            data = super().wrap_formdata(form, formdata)
+            if data is None:
+                return None
+            return MultiDict([(key, value) for key, value in data.items(multi=True) if not _BAD_INDEX.match(key)])
+
+    summary = HiddenTextField(validators=[Length(max=LONG_TEXT)], filters=[_unix_line_breaks])
+    proposed_decision = HiddenTextField(validators=[Length(max=LONG_TEXT)], filters=[_unix_line_breaks])
+    case_reference = HiddenField(validators=[Length(max=300)])
+    deciding_body = HiddenField(validators=[Length(max=300)])
+    signatory_name = HiddenField(validators=[Length(max=300)])
+    signatory_title = HiddenField(validators=[Length(max=300)])
+    # Only a svarsmall has fields for these.
+    stance = HiddenField(validators=[Optional(), AnyOf([s.value for s in Stance])])
+    decision_date = HiddenField(validators=[Length(max=100)])
+    decision_paragraph = HiddenField(validators=[Length(max=100)])
+    contact = HiddenTextField(validators=[Length(max=1000)], filters=[_unix_line_breaks])
+    other_body = HiddenField(validators=[Length(max=200)])
+    other_case_reference = HiddenField(validators=[Length(max=100)])
+    comments = FieldList(FormField(ImportedCommentForm), max_entries=MAX_IMPORTED_COMMENTS)
+    confirmed = BooleanField(_l("Jag har kontrollerat att det är rätt dokument"))
+
+    def offer(self, sections) -> None:
+        """Let each comment go to any section of the draft or to the general comments; each select is
+        labelled with the start of its comment, so a screen reader says which comment it moves."""
+        choices = [SelectChoice(str(s.id), f"{s.number} {s.heading}".strip()) for s in sections]
+        choices.append(SelectChoice(GENERAL_CHOICE, _l("Övriga synpunkter")))
+        for number, entry in enumerate(self.comments, 1):
+            words = (entry.form.text.data or "").split()
+            excerpt = " ".join(words[:EXCERPT_WORDS]) + (" …" if len(words) > EXCERPT_WORDS else "")
+            entry.form.section.choices = choices
+            entry.form.section.label.text = _l("Avsnitt för synpunkt %(n)s (”%(start)s”)", n=number, start=excerpt)
+
+    def needs_confirmation(self) -> bool:
+        return bool(self.other_body.data or self.other_case_reference.data)
+
+    def tampered(self) -> bool:
+        """Errors no one can cause by using the page (its hidden fields changed), shown as one message."""
+        fields = [f for f in self if f.short_name not in ("comments", "confirmed", "csrf_token")]
+        fields += [f for entry in self.comments for f in entry.form if f.short_name != "section"]
+        return any(f.errors for f in fields)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if any(entry.form.section.errors for entry in self.comments):
+            self.form_errors.append(_l("En synpunkt har ett avsnitt som inte finns i utkastet. Välj avsnitt igen."))
+            valid = False
+        if self.needs_confirmation() and not self.confirmed.data:
+            self.confirmed.errors = [*self.confirmed.errors,
+                                     _l("Kryssa i rutan när du har kontrollerat att det är rätt dokument.")]
+            valid = False
+        return valid

@@ -14,6 +14,7 @@ from .docx_files import DOCX_TYPE
 from .exports import file_stem
 from .mail import external_url, queue_mail, render_mail
 from .models import Referral, Role, User
+from .reply_documents import OriginMismatch
 from .reply_template import TemplateFacts, TemplateSection, write_reply_template
 
 ICS_TYPE = "text/calendar"
@@ -78,6 +79,19 @@ def reply_template(referral: Referral) -> tuple[str, bytes]:
         sections=[TemplateSection(s.key, s.number, s.heading, s.level) for s in draft.sections])
     name = f"svarsmall-{file_stem(round_.strategy.case_reference)}-{file_stem(referral.body.name)}.docx"
     return name, write_reply_template(facts)
+
+
+def template_mismatch(session: Session, referral: Referral, template_referral_id: int) -> OriginMismatch:
+    """Whether a svarsmall uploaded to `referral` was made for another body (named) or another case. The
+    same body's svarsmall from an earlier round of the same case is not: its section keys still decide."""
+    made_for = session.get(Referral, template_referral_id)
+    if made_for is None:  # a template from another installation, or a referral since deleted
+        return OriginMismatch(other_case_reference="?")
+    if made_for.body_id != referral.body_id:
+        return OriginMismatch(other_body=made_for.body.name)
+    if made_for.round.strategy_id != referral.round.strategy_id:
+        return OriginMismatch(other_case_reference=made_for.round.strategy.case_reference)
+    return OriginMismatch()
 
 
 def queue_invitation(session: Session, now: datetime, referral: Referral) -> None:

@@ -27,7 +27,20 @@ from lxml import etree
 
 from .compilation import STANCES
 from .models.responses import Stance
-from .reply_documents import PROPERTY_LIMIT, facts as fact_lines, swedish_a4, xml_line, xml_text
+from .reply_documents import (
+    GENERAL as GENERAL_REASON,
+    PROPERTY_LIMIT,
+    TEMPLATE,
+    UNPLACED,
+    PlacedComment,
+    ReplyImport,
+    check_reply_upload,
+    read_reply_docx,
+    swedish_a4,
+    xml_line,
+    xml_text,
+)
+from .reply_documents import facts as fact_lines
 
 LOCALE = "sv_SE"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -553,3 +566,44 @@ def _date(parts: dict[str, str]) -> date | None:
         return date(int(parts["y"]), int(month), int(parts["d"])) if month else None
     except ValueError:  # 30 February, month 13
         return None
+
+
+# ------------------------------------------------------------------ the import
+
+def read_reply_file(data: bytes, sections, *, filename: str, max_size: int,
+                    strategy_reference: str = "") -> ReplyImport:
+    """A reply uploaded for import: a filled svarsmall is read by its fields and keys; any other Word
+    reply by its wording (read_reply_docx). Raises WorkflowError for a PDF or a file check_docx refuses."""
+    check_reply_upload(data, filename, max_size)
+    template = read_reply_template(data)
+    if template is None:
+        return read_reply_docx(data, sections, filename=filename, max_size=max_size,
+                               strategy_reference=strategy_reference)
+    return as_reply_import(template, sections)
+
+
+def as_reply_import(template: TemplateReply, sections) -> ReplyImport:
+    """A filled svarsmall as an import: every field as written and each comment on the section its key
+    names. A key the draft does not have (a template of another version) is kept, marked unplaced."""
+    by_key = {s.key: s for s in sections}
+    fields = template.fields
+    stance = stance_code(fields["stance"])
+    found = ReplyImport(
+        summary=fields["summary"], proposed_decision=fields["proposed_decision"],
+        case_reference=fields["case_reference"], deciding_body=fields["deciding_body"],
+        signatory_name=fields["signatory_name"], signatory_title=fields["signatory_title"],
+        stance=stance.value if stance else "", decision_date=fields["decision_date"],
+        decision_paragraph=fields["decision_paragraph"], contact=fields["contact"],
+        template_referral_id=template.referral_id)
+    for key, text in template.comments.items():
+        section = by_key.get(key)
+        if section is None:
+            found.placed.append(PlacedComment(text, None, UNPLACED, "avsnittet finns inte i den version som "
+                                                                    "remitterades"))
+        else:
+            found.placed.append(PlacedComment(text, section.id, TEMPLATE))
+    if template.general_comments:
+        found.placed.append(PlacedComment(template.general_comments, None, GENERAL_REASON))
+    found.comments = {p.section_id: p.text for p in found.placed if p.section_id is not None}
+    found.general_comments = "\n\n".join(p.text for p in found.placed if p.section_id is None)
+    return found

@@ -138,3 +138,33 @@ def test_secretary_answers_with_the_keyboard_alone(page, demo):
     page.keyboard.press("Space")
     expect(page.get_by_role("status")).to_contain_text("Svaret är inskickat (version 1)")
     assert focused(page)["tag"] in ("body", "a", "button", "main")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_secretary_reviews_an_imported_word_reply_before_the_form_is_filled(page, demo, language):
+    """Socialnämnden's reply uploaded to Samhällsbyggnadsnämnden's referral: the review page warns,
+    lets the secretary move a comment, and needs the check box before the reply form is filled."""
+    from pathlib import Path
+
+    reply = Path(__file__).resolve().parent.parent / "remiss" / "demo" / "kalmar-social-board-reply.docx"
+    sign_in(page, SECRETARY)
+    if language == "en":
+        switch_language(page, "en")
+    page.get_by_role("link", name=TITLE).click()
+    page.locator("a[href$='/reply']").first.click()
+    page.locator("a[href$='/reply/import']").click()
+    checked(page, "import page", language)
+    page.locator("#file").set_input_files(str(reply))
+    page.locator("main form button[type=submit]").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Socialnämnden")
+    checked(page, "import review with a warning", language)
+    page.locator("#comments-0-section").select_option("general")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#confirmed")).to_have_attribute("aria-invalid", "true")
+    checked(page, "import review with an error", language)
+    page.locator("#confirmed").check()
+    page.locator("main form button[type=submit]").click()
+
+    expect(page.locator("#general_comments")).to_have_value(re.compile("^Ansvar för kommunens förvaltningar"))
+    expect(page.get_by_role("status")).to_be_visible()

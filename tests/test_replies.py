@@ -1153,8 +1153,13 @@ def test_importing_the_boards_word_reply_prefills_the_form_and_saves_nothing(cli
     client.sign_in(kalmar_out.sara.email)
     referral_id = kalmar_out.referral.id
 
-    page = client.post(f"/referrals/{referral_id}/reply/import",
-                       {"file": (io.BytesIO(KALMAR_REPLY.read_bytes()), KALMAR_REPLY.name)},
+    from .test_reply_import import review_form
+
+    review = client.post(f"/referrals/{referral_id}/reply/import",
+                         {"file": (io.BytesIO(KALMAR_REPLY.read_bytes()), KALMAR_REPLY.name)},
+                         content_type="multipart/form-data")
+    assert review.status_code == 200, review.text
+    page = client.post(f"/referrals/{referral_id}/reply/import/review", review_form(review.text).values,
                        content_type="multipart/form-data")
 
     assert page.status_code == 200, page.text

@@ -17,8 +17,8 @@ from remiss.reply_documents import ReplyContent, read_reply_docx, write_reply_do
 
 DEMO = Path(__file__).resolve().parent.parent / "remiss" / "demo"
 DRAFT = parse_docx((DEMO / "kalmar-strategy-draft.docx").read_bytes())
-SECTIONS = [(i, s.heading) for i, s in enumerate(DRAFT.sections, 1)]
-ID = {heading: i for i, heading in SECTIONS}
+SECTIONS = [(i, s.number, s.heading) for i, s in enumerate(DRAFT.sections, 1)]
+ID = {heading: i for i, _, heading in SECTIONS}
 NUMBER = {s.heading: s.number for s in DRAFT.sections}
 FUNDING = "Verksamhetsutveckling och extern finansiering"
 RESPONSIBILITY = "Ansvar och organisation"

@@ -3,12 +3,7 @@
 Pure functions, so no app and no database. The LibreOffice tests run soffice headless, each run with
 a profile of its own.
 """
-import copy
 import io
-import itertools
-import os
-import shutil
-import subprocess
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -23,7 +18,8 @@ from remiss.reply_template import (
     TemplateFacts, TemplateSection, parse_decision_date, read_reply_template, stance_code, write_reply_template,
 )
 
-from .conftest import missing
+from . import word_tools
+from .word_tools import controls, fill, w
 
 DEMO = Path(__file__).resolve().parent.parent / "remiss" / "demo"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -59,43 +55,12 @@ def facts(sections=SECTIONS, **changes) -> TemplateFacts:
     return TemplateFacts(**{**values, **changes})
 
 
-def w(name: str) -> str:
-    return f"{{{W}}}{name}"
 
 
-def controls(document) -> dict[str, etree._Element]:
-    """The template's content controls by tag."""
-    return {sdt.find(f"{w('sdtPr')}/{w('tag')}").get(w("val")): sdt for sdt in document.element.body.iter(w("sdt"))}
 
 
-def fill(data: bytes, values: dict[str, list[str]], *, keep_flag: bool = False) -> bytes:
-    """Type into the controls as Word does: the placeholder goes, its flag too, the text stays."""
-    document = docx.Document(io.BytesIO(data))
-    by_tag = controls(document)
-    for tag, paragraphs in values.items():
-        sdt = by_tag[tag]
-        flag = sdt.find(f"{w('sdtPr')}/{w('showingPlcHdr')}")
-        if not keep_flag:
-            flag.getparent().remove(flag)
-        type_into(sdt.find(w("sdtContent")), paragraphs)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
-def type_into(content, paragraphs: list[str]) -> None:
-    if content.find(w("p")) is None:  # a one-line control: the text replaces the placeholder run
-        content.find(f"{w('r')}/{w('t')}").text = paragraphs[0]
-        return
-    template = content.find(w("p"))
-    for old in content.findall(w("p")):
-        content.remove(old)
-    for text in paragraphs:
-        paragraph = copy.deepcopy(template)
-        for run in paragraph.findall(w("r")):
-            paragraph.remove(run)
-        etree.SubElement(etree.SubElement(paragraph, w("r")), w("t")).text = text
-        content.append(paragraph)
 
 
 def expected_fields(values=FILLED) -> dict[str, str]:
@@ -346,28 +311,7 @@ def test_a_decision_date_is_read_leniently(text, expected):
 
 @pytest.fixture
 def soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None:
-        missing("the LibreOffice round trips need soffice (apt-get install libreoffice-writer-nogui)")
-    return found
-
-
-RUNS = itertools.count()
-
-
-def convert(soffice: str, source: Path, target: str, tmp_path: Path) -> Path:
-    """LibreOffice opens the file and saves it as `target` ("docx" or "odt"), with its own profile:
-    two runs sharing one would wait on each other's lock or fail."""
-    run = next(RUNS)
-    out, profile = tmp_path / f"out-{run}", tmp_path / f"profile-{run}"
-    filters = {"docx": 'docx:MS Word 2007 XML', "odt": "odt"}
-    result = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", filters[target], "--outdir", str(out), str(source)],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)})
-    converted = out / f"{source.stem}.{target}"
-    assert result.returncode == 0 and converted.exists(), result.stdout + result.stderr
-    return converted
+    return word_tools.soffice()
 
 
 @pytest.mark.parametrize("route", [["docx"], ["odt", "docx"]], ids=["resaved-as-docx", "through-odt"])
@@ -378,7 +322,7 @@ def test_a_filled_template_reads_back_whole_after_libreoffice_saves_it(soffice, 
     path = tmp_path / "svarsmall.docx"
     path.write_bytes(fill(write_reply_template(facts()), FILLED))
     for target in route:
-        path = convert(soffice, path, target, tmp_path)
+        path = word_tools.convert(path, target, tmp_path)
 
     assert_reads_back(read_reply_template(path.read_bytes()))
 
@@ -443,10 +387,10 @@ def test_a_template_filled_in_libreoffice_itself_reads_back_whole(soffice, tmp_p
     """The template goes to .odt, is filled there, and LibreOffice writes the .docx the body uploads."""
     path = tmp_path / "svarsmall.docx"
     path.write_bytes(write_reply_template(facts()))
-    odt = convert(soffice, path, "odt", tmp_path)
+    odt = word_tools.convert(path, "odt", tmp_path)
     odt.write_bytes(edit_odt(odt.read_bytes(), TYPED))
 
-    reply = read_reply_template(convert(soffice, odt, "docx", tmp_path).read_bytes())
+    reply = read_reply_template(word_tools.convert(odt, "docx", tmp_path).read_bytes())
 
     assert (reply.referral_id, reply.draft_version) == (17, 2)
     assert reply.fields == {**dict.fromkeys(FIELD_NAMES, ""), "stance": "Avstyrker",

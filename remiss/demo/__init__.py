@@ -211,7 +211,7 @@ def _social_board_reply(round_: ReferralRound, decided) -> ReplyDraft:
     from ..reply_documents import read_reply_docx
 
     found = read_reply_docx(files(__package__).joinpath(SOCIAL_BOARD_REPLY).read_bytes(),
-                            [(s.id, s.heading) for s in round_.draft.sections], filename=SOCIAL_BOARD_REPLY,
+                            round_.draft.sections, filename=SOCIAL_BOARD_REPLY,
                             strategy_reference=CASE_REFERENCE)
     fields = ReplyFields(stance=Stance.APPROVES_WITH_COMMENTS.value, summary=found.summary,
                          proposed_decision=found.proposed_decision, case_reference=found.case_reference,

@@ -6,14 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import clock, responses
+from .. import bodies, clock, responses
 from ..access import get_referral, get_referral_for_officer, get_referral_to_answer, get_version
 from ..errors import WorkflowError
 from ..extensions import db
-from ..forms import AttachmentForm, DeclineForm, RegisterReplyForm, ReplyImportForm, reply_form_for
+from ..forms import (GENERAL_CHOICE, AttachmentForm, DeclineForm, RegisterReplyForm, ReplyImportForm,
+                     ReplyImportReviewForm, reply_form_for)
 from ..models import ResponseAttachment, Role
 from ..docx_files import DOCX_TYPE
+from ..invitations import template_mismatch
 from ..receipts import reply_document, reply_filename
+from ..reply_documents import UNPLACED, origin_mismatch, reason_label
+from ..reply_template import parse_decision_date, read_reply_file
 from ..responses import EditConflict, ReplyDraft, ReplyFields
 from ..security import roles_required
 from ._helpers import flash_done, form_status, show_workflow_error, submit
@@ -125,37 +129,106 @@ def decline(referral_id: int):
 
 @bp.route("/<int:referral_id>/reply/import", methods=["GET", "POST"])
 def import_word(referral_id: int):
-    """Prefill the reply from the board's own Word document. Nothing is saved until the secretary saves."""
-    from ..reply_documents import read_reply_docx
-
+    """Read the board's own Word document and show each comment where it landed, for review.
+    Nothing is saved: what was read travels in the review form."""
     referral = get_referral_to_answer(referral_id, current_user)
     upload_form = ReplyImportForm()
     if upload_form.validate_on_submit() and upload_form.file.data:
-        sections = referral.round.draft.sections
+        upload = upload_form.file.data
         try:
-            upload = upload_form.file.data
-            found = read_reply_docx(upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1),
-                                    [(s.id, s.heading) for s in sections], filename=upload.filename or "",
-                                    max_size=current_app.config["MAX_UPLOAD_SIZE"],
-                                    strategy_reference=referral.round.strategy.case_reference)
+            found = _read_reply(upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1), upload.filename or "",
+                                referral)
         except WorkflowError as error:
             show_workflow_error(upload_form, error)
         else:
-            form = reply_form_for(sections, formdata=None)
-            response = responses.response_of(db.session, referral)
-            _fill(form, _imported_draft(found), response.lock_version if response else None)
-            return _form_page(referral, form, imported=True)
+            return _review_page(referral, _review_form(referral, found))
     elif upload_form.is_submitted() and not upload_form.errors:
         upload_form.file.errors = [_("Välj en Word-fil.")]
     return render_template("replies/import.html", form=upload_form, referral=referral,
                            strategy=referral.round.strategy), form_status(upload_form)
 
 
-def _imported_draft(found) -> ReplyDraft:
-    fields = ReplyFields(summary=found.summary, proposed_decision=found.proposed_decision,
-                         case_reference=found.case_reference[:50], deciding_body=found.deciding_body[:200],
-                         signatory_name=found.signatory_name[:200], signatory_title=found.signatory_title[:200])
-    return ReplyDraft(fields, dict(found.comments), found.general_comments)
+@bp.route("/<int:referral_id>/reply/import/review", methods=["GET", "POST"])
+def import_review(referral_id: int):
+    """Fill in the reply form with each comment where the secretary put it. Nothing is saved until
+    the secretary saves the reply form."""
+    referral = get_referral_to_answer(referral_id, current_user)
+    if request.method == "GET":  # the review lives only in its posted form; reloaded (a language switch), start over
+        return redirect(url_for("replies.import_word", referral_id=referral.id))
+    sections = referral.round.draft.sections
+    review = ReplyImportReviewForm()
+    review.offer(sections)
+    if not review.validate_on_submit():
+        return _review_page(referral, review)
+    form = reply_form_for(sections, formdata=None)
+    response = responses.response_of(db.session, referral)
+    _fill(form, _reviewed_draft(review), response.lock_version if response else None)
+    return _form_page(referral, form, imported=True)
+
+
+def _read_reply(data: bytes, filename: str, referral):
+    """The reply as read from the app's svarsmall (by its fields and keys), else from its wording."""
+    return read_reply_file(data, referral.round.draft.sections, filename=filename,
+                           max_size=current_app.config["MAX_UPLOAD_SIZE"],
+                           strategy_reference=referral.round.strategy.case_reference)
+
+
+def _review_form(referral, found) -> ReplyImportReviewForm:
+    if found.template_referral_id is not None:
+        mismatch = template_mismatch(db.session, referral, found.template_referral_id)
+    else:
+        others = [body.name for body in bodies.list_bodies(db.session) if body.id != referral.body_id]
+        mismatch = origin_mismatch(found, body_name=referral.body.name, other_bodies=others,
+                                   strategy_reference=referral.round.strategy.case_reference)
+    comments = [{"text": c.text, "reason": c.reason, "detail": c.detail, "landed": _choice(c.section_id),
+                 "section": _choice(c.section_id)} for c in found.placed]
+    form = ReplyImportReviewForm(formdata=None, data={
+        "summary": found.summary, "proposed_decision": found.proposed_decision,
+        "case_reference": found.case_reference, "deciding_body": found.deciding_body,
+        "signatory_name": found.signatory_name, "signatory_title": found.signatory_title,
+        "stance": found.stance, "decision_date": found.decision_date,
+        "decision_paragraph": found.decision_paragraph, "contact": found.contact,
+        "other_body": mismatch.other_body, "other_case_reference": mismatch.other_case_reference,
+        "comments": comments})
+    form.offer(referral.round.draft.sections)
+    return form
+
+
+def _choice(section_id: int | None) -> str:
+    return GENERAL_CHOICE if section_id is None else str(section_id)
+
+
+def _review_page(referral, form: ReplyImportReviewForm):
+    sections = referral.round.draft.sections
+    names = {str(s.id): f"{s.number} {s.heading}".strip() for s in sections}
+    names[GENERAL_CHOICE] = _("Övriga synpunkter")
+    unplaced = sum(1 for entry in form.comments if entry.form.reason.data == UNPLACED)
+    return render_template("replies/import_review.html", form=form, referral=referral,
+                           strategy=referral.round.strategy, names=names, unplaced=unplaced,
+                           reason_label=reason_label, UNPLACED=UNPLACED), form_status(form)
+
+
+def _reviewed_draft(review: ReplyImportReviewForm) -> ReplyDraft:
+    """The reply's fields as read, and each comment under the section the secretary chose, in document order."""
+    comments: dict[int, list[str]] = {}
+    general: list[str] = []
+    for entry in review.comments:
+        text, target = entry.form.text.data or "", entry.form.section.data
+        (general if target == GENERAL_CHOICE else comments.setdefault(int(target), [])).append(text)
+    fields = ReplyFields(summary=review.summary.data or "", proposed_decision=review.proposed_decision.data or "",
+                         case_reference=(review.case_reference.data or "")[:50],
+                         deciding_body=(review.deciding_body.data or "")[:200],
+                         signatory_name=(review.signatory_name.data or "")[:200],
+                         signatory_title=(review.signatory_title.data or "")[:200],
+                         stance=review.stance.data or None,
+                         decision_date=parse_decision_date(review.decision_date.data or ""),
+                         decision_paragraph=(review.decision_paragraph.data or "")[:20],
+                         contact=(review.contact.data or "")[:300])
+    return ReplyDraft(fields, {key: _joined(texts) for key, texts in comments.items()}, _joined(general))
+
+
+def _joined(texts: list[str]) -> str:
+    return "\n\n".join(t for t in texts if t.strip())
 
 
 @bp.route("/<int:referral_id>/reply/attachments", methods=["POST"])
