@@ -1,6 +1,7 @@
 """A draft uploaded with tracked changes, reviewers' comments or personal metadata: the officer is told,
 keeps the original, and every body — by mail, on its referral page and on the public web — gets the
 clean copy the app made."""
+import functools
 import html
 import io
 import re
@@ -23,6 +24,7 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 COMMENT = "Ska vi verkligen skriva så här?"
 
 
+@functools.cache  # python-docx stamps the zip with the time: made once, the bytes compare
 def reviewed_draft() -> bytes:
     """A draft as it comes back from a colleague: a tracked insertion, a reviewer's comment, names."""
     document = docx.Document()
