@@ -30,7 +30,7 @@ from .models.responses import Stance
 from .reply_documents import (
     GENERAL as GENERAL_REASON,
     PROPERTY_LIMIT,
-    TEMPLATE,
+    TEMPLATE as TEMPLATE_REASON,
     UNPLACED,
     PlacedComment,
     ReplyImport,
@@ -601,7 +601,7 @@ def as_reply_import(template: TemplateReply, sections) -> ReplyImport:
             found.placed.append(PlacedComment(text, None, UNPLACED, "avsnittet finns inte i den version som "
                                                                     "remitterades"))
         else:
-            found.placed.append(PlacedComment(text, section.id, TEMPLATE))
+            found.placed.append(PlacedComment(text, section.id, TEMPLATE_REASON))
     if template.general_comments:
         found.placed.append(PlacedComment(template.general_comments, None, GENERAL_REASON))
     found.comments = {p.section_id: p.text for p in found.placed if p.section_id is not None}
