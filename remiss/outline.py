@@ -78,6 +78,8 @@ def outline_of(document: WordDocument, corrections: dict[int, int] | None = None
     title, sections, preamble = document.title, [], []
     title_seen = False
     for block, heading in zip(document.blocks, found):
+        if block.toc and heading.found_by != "manual":
+            continue  # the table of contents is navigation, not text to comment on
         if heading.level == 0 and not title_seen and not sections:
             title, title_seen = block.text, True
         elif heading.level is not None and block.text:
@@ -115,9 +117,9 @@ def _find_headings(document: WordDocument) -> list[_Found]:
         return found
     body = document.body_size
     candidates = [i for i, block in enumerate(document.blocks) if _looks_like_heading(block, body)]
-    sizes = sorted({document.blocks[i].size or 0 for i in candidates}, reverse=True)
     if candidates and candidates[0] == 0 and _is_title(document.blocks, candidates):
-        found[0], candidates = _Found(0, "size" if document.blocks[0].size == sizes[0] else "bold"), candidates[1:]
+        found[0], candidates = _Found(0, "size" if document.blocks[0].size != body else "bold"), candidates[1:]
+    sizes = sorted({document.blocks[i].size or 0 for i in candidates}, reverse=True)
     for i in candidates:
         block = document.blocks[i]
         typed = TYPED_NUMBER.match(block.text)
