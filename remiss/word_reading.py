@@ -28,8 +28,8 @@ OFFICE_TITLE = "{urn:schemas-microsoft-com:office:office}title"
 # Style names as Word and LibreOffice write them in English, Swedish and a few neighbours.
 HEADING_NAME = re.compile(r"^(?:heading|rubrik|överskrift|overskrift|otsikko|überschrift)\s*([1-9])$", re.I)
 TITLE_NAMES = {"title", "rubrik", "titel", "dokumenttitel"}
-TOC_NAME = re.compile(r"^(?:toc|contents|innehåll|innehållsförteckning|index|table of contents)\b"
-                      r"|^(?:toc|innehållsförteckning|contents)\s*(?:heading|rubrik)", re.I)
+# Swedish compounds ("Innehållsförteckningsrubrik") have no word boundary after "innehåll".
+TOC_NAME = re.compile(r"^(?:toc|contents|index|table of contents)\b|^innehåll", re.I)
 # Private-use characters are symbol-font bullets (Wingdings, Symbol): shown as a plain bullet.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 BODY_LEVEL = 9  # outlineLvl 9 is Word's "body text": explicitly not a heading
@@ -368,7 +368,7 @@ class _Reader:
                 text = " ".join(" ".join(b.text for b in self.blocks[before:] if b.text).split())
                 notes += [n for b in self.blocks[before:] for n in b.notes]
                 del self.blocks[before:]
-                if text and (not cells or cells[-1] != text):  # a merged cell repeats: keep it once
+                if text:  # a merged cell is one w:tc, so equal neighbours are two cells
                     cells.append(text)
             if cells:
                 self.blocks.append(Block(len(self.blocks), " | ".join(cells), in_table=True, notes=notes))
