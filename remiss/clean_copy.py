@@ -141,12 +141,19 @@ class _Package:
         if CONTENT_TYPES not in self.blobs:
             raise ValueError("not a .docx: no [Content_Types].xml")
         self.by_lower = {name.lower(): name for name in self.blobs}
+        self._roots: dict[str, etree._Element] = {}
         self.types = self._content_types()
         if not MAIN_TYPES & set(self.types.values()):
             raise ValueError("not a .docx: no main document part")
 
+    def root(self, name: str) -> etree._Element:
+        """A part's XML, parsed once: inspecting and cleaning the same package read each part once."""
+        if name not in self._roots:
+            self._roots[name] = _parse(self.blobs[name])
+        return self._roots[name]
+
     def _content_types(self) -> dict[str, str]:
-        root = _parse(self.blobs[CONTENT_TYPES])
+        root = self.root(CONTENT_TYPES)
         defaults = {d.get("Extension", "").lower(): d.get("ContentType") for d in root.iter(f"{{{CT}}}Default")}
         overrides = {o.get("PartName", "").lstrip("/").lower(): o.get("ContentType")
                      for o in root.iter(f"{{{CT}}}Override")}
@@ -170,7 +177,7 @@ class _Package:
         for name in self.blobs:
             source = _source_of(name)
             if source is not None:
-                targets = (self.resolve(source, r) for r in _parse(self.blobs[name]).iter(f"{{{PR}}}Relationship"))
+                targets = (self.resolve(source, r) for r in self.root(name).iter(f"{{{PR}}}Relationship"))
                 links[source] = [target for target in targets if target]
         return links
 
@@ -190,11 +197,22 @@ def _source_of(name: str) -> str | None:
 
 # ------------------------------------------------------------------ inspecting
 
+def clean_copy(data: bytes) -> tuple[Findings, bytes | None]:
+    """What the file carries (inspect_docx) and, unless it is clean already, its clean copy
+    (make_clean_copy), reading each part once. Raises ValueError for a file that is not a readable .docx."""
+    package = _Package(data)
+    findings = _inspect(package)
+    return findings, (None if findings.clean else _clean(package))
+
+
 def inspect_docx(data: bytes) -> Findings:
     """Count what a clean copy would remove: revisions in the text parts (document, headers, footers,
     footnotes, endnotes) and in styles and numbering, comments, personal metadata, and whether change
     tracking is switched on. Raises ValueError for a file that is not a readable .docx."""
-    package = _Package(data)
+    return _inspect(_Package(data))
+
+
+def _inspect(package: _Package) -> Findings:
     counts, reviewers, anchors = _scan_text_parts(package)
     comment_ids, commenters, people = _scan_comment_parts(package)
     # Word's list of people names everyone who commented or revised; commenters are named apart.
@@ -208,7 +226,7 @@ def _scan_text_parts(package: _Package) -> tuple[Counter, list[str], set[str]]:
     """Revision counts, revision authors and the ids of comments anchored in the text."""
     counts, authors, anchors = Counter(), [], set()
     for name in package.of_types(STORY_TYPES | DEFINITION_TYPES):
-        root = _parse(package.blobs[name])
+        root = package.root(name)
         counts.update(_count_revisions(root))
         authors += root.xpath("//@w:author", namespaces=NS)
         anchors |= {el.get(f"{{{W}}}id") for el in root.iter(*COMMENT_MARKS)}
@@ -219,7 +237,7 @@ def _scan_comment_parts(package: _Package) -> tuple[set[str], list[str], list[st
     """The comments' ids and authors, and the names in Word's list of people."""
     ids, authors, people = set(), [], []
     for name in package.of_types(COMMENT_TYPES):
-        root = _parse(package.blobs[name])
+        root = package.root(name)
         comments = list(root.iter(f"{{{W}}}comment"))
         ids |= {el.get(f"{{{W}}}id") for el in comments}
         authors += [el.get(f"{{{W}}}author") for el in comments]
@@ -257,7 +275,7 @@ def _document_properties(package: _Package) -> list[str]:
     found = []
     for kinds, fields in ((CORE_TYPE, CORE_FIELDS), (APP_TYPE, APP_FIELDS)):
         for name in package.of_types({kinds}):
-            root = _parse(package.blobs[name])
+            root = package.root(name)
             found += [f"{label}: {el.text.strip()}" for tag, label in fields for el in root.iter(tag)
                       if (el.text or "").strip()]
     return found
@@ -269,7 +287,7 @@ def _names(label: str, names: list[str | None]) -> list[str]:
 
 
 def _tracking(package: _Package) -> bool:
-    return any(_tracking_marks(_parse(package.blobs[name])) for name in package.of_types({SETTINGS_TYPE}))
+    return any(_tracking_marks(package.root(name)) for name in package.of_types({SETTINGS_TYPE}))
 
 
 def _tracking_marks(settings: etree._Element) -> list[etree._Element]:
@@ -286,13 +304,16 @@ def make_clean_copy(data: bytes) -> bytes:
     parts, relationships and content types removed, change tracking switched off, and the author,
     last editor, company and manager cleared. Parts that need none of this are copied byte for byte.
     Raises ValueError for a file that is not a readable .docx."""
-    package = _Package(data)
+    return _clean(_Package(data))
+
+
+def _clean(package: _Package) -> bytes:
     removed = _comment_parts(package)
     changed = {}
     for name, kind in package.types.items():
         clean = CLEANERS.get(kind)
         if clean is not None and name not in removed:
-            root = _parse(package.blobs[name])
+            root = package.root(name)
             if clean(root):
                 changed[name] = _serialize(root)
     if removed:
@@ -328,7 +349,7 @@ def _unlinked(package: _Package, removed: set[str]) -> dict[str, bytes]:
     for name in package.blobs:
         source = _source_of(name)
         if source is not None and name not in removed:
-            root = _parse(package.blobs[name])
+            root = package.root(name)
             if _drop_all(r for r in root.iter(f"{{{PR}}}Relationship") if package.resolve(source, r) in removed):
                 changed[name] = _serialize(root)
     return changed
@@ -336,7 +357,7 @@ def _unlinked(package: _Package, removed: set[str]) -> dict[str, bytes]:
 
 def _untyped(package: _Package, removed: set[str]) -> dict[str, bytes]:
     """[Content_Types].xml without the overrides naming removed parts."""
-    root = _parse(package.blobs[CONTENT_TYPES])
+    root = package.root(CONTENT_TYPES)
     lowered = {name.lower() for name in removed}
     overrides = root.iter(f"{{{CT}}}Override")
     if _drop_all(o for o in overrides if o.get("PartName", "").lstrip("/").lower() in lowered):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .clean_copy import inspect_docx, make_clean_copy
+from .clean_copy import clean_copy
 from .dispositions import GENERAL, HandlingRow, handling_rows
 from .docx_files import DOCX_TYPE, PDF_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
 from .errors import WorkflowError
@@ -43,13 +43,12 @@ def _make_clean_copy(session: Session, actor: User | None, now: datetime, draft:
     """A draft carrying tracked changes, reviewers' comments or personal metadata goes out as a clean
     copy under the same name; the officer keeps the original."""
     try:
-        findings = inspect_docx(data)
-        if findings.clean:
-            return
-        clean = make_clean_copy(data)
+        findings, clean = clean_copy(data)
     except ValueError as error:  # check_docx and parse_docx read it; a part only they skip is broken
         raise WorkflowError(_l("Filen är skadad och kan inte läsas. Öppna den i Word, spara den igen och "
                                "försök på nytt."), "file") from error
+    if clean is None:
+        return
     draft.clean_file_id = store_file(session, actor, now, filename=filename, content_type=DOCX_TYPE,
                                      data=clean).id
     draft.cleaned = findings.summary[:300]

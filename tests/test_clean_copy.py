@@ -16,7 +16,7 @@ from docx.opc.part import Part
 from docx.oxml import parse_xml
 from lxml import etree
 
-from remiss.clean_copy import Findings, inspect_docx, make_clean_copy
+from remiss.clean_copy import Findings, clean_copy, inspect_docx, make_clean_copy
 from remiss.docx_files import parse_docx
 
 from .conftest import missing
@@ -425,3 +425,12 @@ def test_pandoc_reads_the_accepted_text_and_accepts_the_draft_alike(draft, clean
     cleaned = plain(clean, "all")
     assert cleaned == ACCEPTED_BODY + ["Se noten.[1]", "[1] Källa: ny rapport."]
     assert plain(draft, "accept") == cleaned
+
+
+def test_inspecting_and_cleaning_at_once_gives_what_each_gives_alone():
+    data = _tracked_draft()
+
+    findings, copy = clean_copy(data)
+
+    assert findings == inspect_docx(data) and copy == make_clean_copy(data)
+    assert clean_copy(copy) == (Findings(), None)  # nothing left to clean: no second copy is made
