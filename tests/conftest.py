@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from remiss import clock, create_app
 from remiss.extensions import db
 
+from . import builders
 from .smtp import SMTPServer
 
 POSTGRES_URL = os.environ.get("REMISS_TEST_POSTGRES_URL", "")
@@ -326,3 +327,17 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+# An officer and the Kalmar strategy, for the tests of drafts and their versions.
+@pytest.fixture
+def officer(session):
+    return builders.create_officer(session, email="strateg@kalmar.example", name="Sara Strateg")
+
+
+@pytest.fixture
+def strategy(session, officer):
+    strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
+                                        case_reference="KS 2020/0946")
+    session.commit()
+    return strategy

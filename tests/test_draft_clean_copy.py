@@ -43,19 +43,6 @@ def reviewed_draft() -> bytes:
 
 
 @pytest.fixture
-def officer(session):
-    return builders.create_officer(session, email="strateg@kalmar.example", name="Sara Strateg")
-
-
-@pytest.fixture
-def strategy(session, officer):
-    strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
-                                        case_reference="KS 2020/0946")
-    session.commit()
-    return strategy
-
-
-@pytest.fixture
 def draft(session, officer, strategy):
     draft = drafts.import_docx(session, officer, NOW, strategy, filename="utkast.docx", data=reviewed_draft())
     session.commit()

@@ -237,19 +237,6 @@ def keys_by_heading(draft) -> dict[str, str]:
 
 
 @pytest.fixture
-def officer(session):
-    return builders.create_officer(session, email="strateg@kalmar.example", name="Sara Strateg")
-
-
-@pytest.fixture
-def strategy(session, officer):
-    strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
-                                        case_reference="KS 2020/0946")
-    session.commit()
-    return strategy
-
-
-@pytest.fixture
 def signed_in(client, officer, strategy):
     client.sign_in(officer.email)
     return client
