@@ -58,6 +58,9 @@ class Entry:
     submitted_at: datetime | None = None
     referral_id: int = 0
     version_id: int | None = None
+    kind: str = ""  # the body's kind (board, company, …): the overview groups by it
+    received_on: date | None = None  # inkom: the one date every page and document shows for the reply
+    extended_to: date | None = None  # a granted anstånd's date, while the body has not answered
 
     @property
     def answered(self) -> bool:
@@ -103,6 +106,12 @@ class Summary:
     facts: list[tuple[str, str]]  # the title page's label–value lines
     entries: list[Entry]  # every body, in Swedish order
     parts: list[Part]  # the draft's sections in draft order, then the general comments
+    introduction: list[tuple[str, str]] = field(default_factory=list)  # "Inledning"'s facts, label–value
+    background: str = ""  # the officer's own texts, kept with each compilation
+    assessment: str = ""
+    officer_name: str = ""
+    municipality: str = ""
+    compiled_on: date | None = None
 
     @property
     def answered(self) -> list[Entry]:
