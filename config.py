@@ -34,6 +34,8 @@ class Config:
     MAIL_SENDER = "Remiss <remiss@localhost>"
 
     DEMO_PASSWORD = "kalmar-demo-2021"
+    # The municipality's name, as documents made here name their author's organisation ("Kalmar kommun").
+    MUNICIPALITY = ""
 
     # Referral rounds: a period shorter than this gets a warning; reminders are sent these days
     # before (-) and after (+) the deadline.

@@ -1,6 +1,7 @@
 """The officer's status board: one row per body in a round, read in a fixed number of queries.
 
-Overdue and late are derived here from the clock and the deadline, never stored.
+Overdue is derived here from the clock and the deadline, never stored. The received date (inkom) of a
+reply and whether that makes it late are decided here too, for every page and document that shows them.
 """
 from collections import Counter
 from dataclasses import dataclass
@@ -40,11 +41,31 @@ class BoardRow(NamedTuple):
     case_reference: str  # theirs, only once answered
     latest_version: int | None  # the submitted version that counts
     answered: bool  # submitted, declined or late
+    received_on: date | None  # inkom, once answered
 
 
-_UNANSWERED = (None, None, "")
+_UNANSWERED = (None, None, "", None)
 _NO_EXTENSION = (None, None)
 _name_key = lru_cache(maxsize=4096)(swedish_key)  # the same names, sorted again on every board
+
+
+def received_on(registered_on: str | date | None, submitted_at: datetime | None, zone: ZoneInfo) -> date | None:
+    """Inkom: the date the municipality received a reply. The date the officer entered for a reply
+    registered from e-mail or paper (`received_on` of the kept version), else the local date it was
+    submitted in the app. None for a reply not submitted."""
+    if isinstance(registered_on, str):
+        try:
+            registered_on = date.fromisoformat(registered_on)
+        except ValueError:
+            registered_on = None
+    if isinstance(registered_on, date):
+        return registered_on
+    return calendar.local_date(submitted_at, zone) if submitted_at is not None else None
+
+
+def received_late(received: date, deadline: date) -> bool:
+    """A reply is late when it came in after its deadline day (the body's own, anstånd included)."""
+    return received > deadline
 
 
 def status_of(state: str, late: bool, deadline: date, round_open: bool, now: datetime, zone: ZoneInfo) -> str:
@@ -80,7 +101,8 @@ def _board_statements() -> tuple:
                  .group_by(PlannedReminder.referral_id))
     newer = aliased(ResponseVersion)
     latest = (select(Response.referral_id, ResponseVersion.number, ResponseVersion.content["stance"].as_string(),
-                     ResponseVersion.content["case_reference"].as_string())
+                     ResponseVersion.content["case_reference"].as_string(),
+                     ResponseVersion.content["received_on"].as_string(), ResponseVersion.submitted_at)
               .join(ResponseVersion, ResponseVersion.response_id == Response.id)
               .join(Referral, Referral.id == Response.referral_id)
               .where(Referral.round_id == round_id,
@@ -99,8 +121,8 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
                   for referral_id, state, requested in session.execute(extensions_query, asked)}
     reminders = dict(session.execute(reminders_query, asked).all())
     latest = session.execute(latest_query, asked).all()
-    versions = {referral_id: (number, stance, case_reference) for referral_id, number, stance, case_reference
-                in latest}
+    versions = {referral_id: (number, stance, case_reference, received_on(registered_on, submitted_at, zone))
+                for referral_id, number, stance, case_reference, registered_on, submitted_at in latest}
     round_open = round_.state == RoundState.OPEN
     # A round has a handful of distinct deadlines and states: each rule is asked once per combination.
     statuses: dict[tuple, str] = {}
@@ -115,12 +137,12 @@ def board_rows(session: Session, round_: ReferralRound, now: datetime, zone: Zon
         if days_left is None:
             days_left = days[deadline] = calendar.days_left(deadline, now, zone)
         answered = status in ANSWERED
-        latest_version, stance, case_reference = versions.get(referral_id, _UNANSWERED)
+        latest_version, stance, case_reference, received = versions.get(referral_id, _UNANSWERED)
         extension_state, requested = extensions.get(referral_id, _NO_EXTENSION)
         rows.append(BoardRow(
             referral_id, name, code, status, deadline, days_left, extension_state, requested,
             reminders.get(referral_id), stance if answered else None, (case_reference or "") if answered else "",
-            latest_version, answered))
+            latest_version, answered, received if answered else None))
     return sorted(rows, key=lambda row: _name_key(row.body_name))
 
 

@@ -86,10 +86,10 @@ def outbox_send():
               help="Pretend it is this local time (Europe/Stockholm), e.g. 2021-03-19T08:00.")
 @click.option("--dry-run", is_flag=True, help="Show what is due; plan and send nothing.")
 def reminders_command(at, dry_run):
-    """Run one scheduler tick: plan the reminders that are due, then send the outbox. For cron,
-    systemd timers, or to see what would go out."""
+    """Run one scheduler tick: plan the reminders that are due, send the outbox, and make the PDFs asked
+    for on the compilation page. For cron, systemd timers, or to see what would go out."""
     from .invitations import zone
-    from .jobs import drain_outbox, plan
+    from .jobs import drain_outbox, make_pending_pdfs, plan
 
     now = at.replace(tzinfo=zone()) if at else clock.now()
     due = plan(db.session, now, dry_run=dry_run)
@@ -100,6 +100,9 @@ def reminders_command(at, dry_run):
     if not dry_run:
         outcome = drain_outbox(db.session, now)
         click.echo(f"sent {outcome['sent']}, to retry {outcome['retry']}, failed {outcome['failed']}")
+        pdfs = make_pending_pdfs(db.session, now)
+        if any(pdfs.values()):
+            click.echo(f"PDFs made {pdfs['made']}, failed {pdfs['failed']}")
 
 
 @remiss_cli.command("scheduler")
@@ -157,22 +160,38 @@ def rounds_show(round_id):
 @remiss_cli.command("compile")
 @click.argument("round_id", type=int)
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="Where to write the .docx.")
-def compile_command(round_id, output):
-    """Compile a round's submitted replies into a remissammanställning (.docx), keep it, and write it out."""
-    from .compilation import record_compilation
+              help="Where to write the .docx, or a tagged PDF/A when the name ends in .pdf (needs LibreOffice).")
+@click.option("--background", default=None, help="The introduction's background text (default: the latest "
+                                                 "compilation's).")
+@click.option("--assessment", default=None, help="The overall assessment (default: the latest compilation's).")
+def compile_command(round_id, output, background, assessment):
+    """Compile a round's submitted replies into a remissammanställning (.docx), keep it, and write it out;
+    FILE.pdf also converts it with LibreOffice here and now, and keeps the PDF with it."""
+    from . import pdf
+    from .compilation import deadline_not_passed, latest_compilation, latest_entries, make_pdf, record_compilation
     from .invitations import zone
     from .models import ReferralRound
 
     round_ = db.session.get(ReferralRound, round_id)
     if round_ is None:
         raise click.ClickException(f"no round with id {round_id}")
+    as_pdf = output.lower().endswith(".pdf")
+    now = clock.now()
+    latest = latest_compilation(db.session, round_)
     try:
-        kept = record_compilation(db.session, None, clock.now(), round_, zone())
+        if as_pdf:
+            pdf.check_available()  # before anything is kept
+        kept = record_compilation(
+            db.session, None, now, round_, zone(),
+            background=latest.background if background is None and latest else background or "",
+            assessment=latest.assessment if assessment is None and latest else assessment or "")
+        data = make_pdf(db.session, None, now, kept).data if as_pdf else kept.file.data
     except WorkflowError as error:
         _fail(error)
-    data = kept.file.data
     with open(output, "wb") as file:
         file.write(data)
     db.session.commit()
+    waiting = deadline_not_passed(latest_entries(db.session, round_, now, zone()), now, zone())
+    if waiting:
+        click.echo(f"note: the deadline has not passed for {', '.join(waiting)}", err=True)
     click.echo(f"wrote {output} ({len(data)} bytes, {len(kept.versions)} replies); kept as compilation {kept.id}")

@@ -273,6 +273,22 @@ STANCE_CHOICES = [
 LONG_TEXT = 100_000
 
 
+class CompilationForm(Form):
+    """The officer's own texts for the compilation's introduction, kept with each compilation made."""
+
+    background = TextAreaField(_l("Bakgrund"), validators=[Optional(), Length(max=LONG_TEXT)],
+                               description=_l("Varför strategin tas fram och hur remissen gick till. Står i "
+                                              "inledningen, efter uppgifterna om remissen."),
+                               render_kw={"rows": 6})
+    assessment = TextAreaField(_l("Sammanfattande bedömning"), validators=[Optional(), Length(max=LONG_TEXT)],
+                               description=_l("Din samlade bedömning av vad remissvaren säger och vad det betyder "
+                                              "för strategin."),
+                               render_kw={"rows": 6})
+    gather_empty = BooleanField(_l("Samla avsnitt utan synpunkter på en rad"), default=True,
+                                description=_l("Annars får varje avsnitt en egen rubrik med texten att inga "
+                                               "synpunkter har lämnats."))
+
+
 class ReplyForm(Form):
     """The reply (remissvar). A comment field per draft section is added by `reply_form_for`."""
 

@@ -1,18 +1,22 @@
 """What the scheduler does each minute, and what `flask remiss reminders` and `flask remiss outbox send`
-run once: plan due reminders, then drain the outbox. Like a view, this layer commits; the workflow
-functions it calls never do."""
+run once: plan due reminders, drain the outbox, then make the PDFs officers asked for. Like a view, this
+layer commits; the workflow functions it calls never do."""
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from . import digest, reminders
+from . import compilation, digest, reminders
+from .errors import WorkflowError
+from .models import Compilation
 from .invitations import zone
 from .mail import claim_due, connected, deliver
 
 # pg_try_advisory_xact_lock key: one planner at a time across every host (released at commit).
 PLANNER_LOCK = 0x52454D49  # "REMI"
 MAX_BATCHES = 50
+# A conversion takes seconds (up to pdf.TIMEOUT_SECONDS): a few per tick, so reminders are not held up.
+PDFS_PER_TICK = 3
 
 
 def plan(session: Session, now: datetime, *, dry_run: bool = False) -> list[reminders.DueReminder]:
@@ -50,7 +54,30 @@ def drain_outbox(session: Session, now: datetime, sender=None, batch: int = 100)
     return outcome
 
 
+def make_pending_pdfs(session: Session, now: datetime, limit: int = PDFS_PER_TICK) -> dict[str, int]:
+    """Make the PDFs asked for on the compilation page, oldest first, each committed on its own. A failure
+    (LibreOffice missing, crashed or too slow) is kept on the compilation for the page to show."""
+    outcome = {"made": 0, "failed": 0}
+    for _ in range(limit):
+        kept = compilation.next_pending_pdf(session)
+        if kept is None:
+            session.rollback()  # ends the read (and, on PostgreSQL, nothing is locked)
+            break
+        kept_id = kept.id
+        try:
+            compilation.make_pdf(session, None, now, kept)
+            outcome["made"] += 1
+        except WorkflowError as error:
+            session.rollback()  # nothing of the attempt is kept but why it failed
+            compilation.pdf_failed(session, session.get(Compilation, kept_id), error)
+            outcome["failed"] += 1
+        session.commit()
+    return outcome
+
+
 def tick(session: Session, now: datetime, sender=None) -> tuple[list, dict[str, int]]:
     """One minute's work."""
     planned = plan(session, now)
-    return planned, drain_outbox(session, now, sender)
+    outcome = drain_outbox(session, now, sender)
+    make_pending_pdfs(session, now)
+    return planned, outcome

@@ -2,6 +2,7 @@
 to whoever submitted it and the body's mailbox, and a notice to the officer."""
 from datetime import date, datetime
 
+from flask import current_app, has_app_context
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,6 @@ from .drafts import store_file
 from .i18n import BABEL_LOCALE
 from .mail import external_url, queue_mail, render_mail
 from .models import Referral, Response, ResponseVersion, StoredFile, User
-
 
 
 def reply_filename(referral: Referral, version: ResponseVersion) -> str:
@@ -28,6 +28,8 @@ def reply_document(referral: Referral, version: ResponseVersion) -> bytes:
     strategy = referral.round.strategy
     with force_locale(BABEL_LOCALE["sv"]):
         stance = str(STANCE_LABELS.get(content.get("stance"), ""))
+    stance = stance[:1].upper() + stance[1:]  # a line of its own under "Ställningstagande"
+    municipality = current_app.config.get("MUNICIPALITY", "") if has_app_context() else ""
     return write_reply_docx(ReplyContent(
         body_name=referral.body.name, strategy_title=strategy.title,
         strategy_case_reference=strategy.case_reference, reply_label=referral.round.reply_label,
@@ -43,6 +45,7 @@ def reply_document(referral: Referral, version: ResponseVersion) -> bytes:
         comments=[(c["number"], c["heading"], c["text"]) for c in content.get("comments", [])],
         general_comments=content.get("general_comments", ""),
         attachments=[a["filename"] for a in content.get("attachments", [])],
+        municipality=municipality,
     ))
 
 

@@ -747,6 +747,7 @@ class ReplyContent:
     comments: list[tuple[str, str, str]] = field(default_factory=list)  # (number, heading, text), draft order
     general_comments: str = ""
     attachments: list[str] = field(default_factory=list)
+    municipality: str = ""  # the document's company property ("Kalmar kommun")
 
 
 def write_reply_docx(reply: ReplyContent) -> bytes:
@@ -762,7 +763,8 @@ def write_reply_docx(reply: ReplyContent) -> bytes:
         raise ValueError("submitted_at must be an aware datetime")
     document = docx.Document()
     swedish_a4(document)
-    _properties(document.core_properties, reply)
+    _properties(document, reply)
+    page_number_footer(document.sections[0])
     document.add_paragraph(xml_line(f"Remissvar från {reply.body_name}"), style="Title")
     document.add_heading("Uppgifter om remissvaret", level=1)
     facts(document, _registration_facts(reply))
@@ -830,7 +832,7 @@ def facts(document, pairs: list[tuple[str, str]]) -> None:
 
 def swedish_a4(document) -> None:
     """python-docx's blank document is US Letter and American English; Swedish offices print A4,
-    and Word should spell-check in Swedish."""
+    and Word should spell-check in Swedish (the styles' defaults and the theme's font language)."""
     from docx.oxml.ns import qn
     from docx.shared import Mm
 
@@ -839,14 +841,89 @@ def swedish_a4(document) -> None:
         section.left_margin = section.right_margin = Mm(25)
     for lang in document.styles.element.iter(qn("w:lang")):
         lang.set(qn("w:val"), "sv-SE")
+    for lang in document.settings.element.iter(qn("w:themeFontLang")):
+        lang.set(qn("w:val"), "sv-SE")
 
 
-def _properties(properties, reply: ReplyContent) -> None:
-    properties.title = xml_line(f"Remissvar från {reply.body_name}: {reply.strategy_title}")[:PROPERTY_LIMIT]
-    properties.subject = xml_line(reply.reply_label)[:PROPERTY_LIMIT]
-    properties.author = xml_line(reply.body_name)[:PROPERTY_LIMIT]
-    properties.identifier = xml_line(reply.body_case_reference)[:PROPERTY_LIMIT]
+def _properties(document, reply: ReplyContent) -> None:
+    document_properties(document, title=f"Remissvar från {reply.body_name}: {reply.strategy_title}",
+                        subject=reply.strategy_case_reference, author=reply.body_name,
+                        company=reply.municipality, at=reply.submitted_at, keywords=reply.reply_label,
+                        identifier=reply.body_case_reference)
+
+
+# What python-docx's blank document says of itself: its app.xml names "Microsoft Macintosh Word" and a
+# template, its core.xml "python-docx" and 2013. A document made here names the app and its organisation.
+APP_PROPERTIES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    '<Application>Remiss</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>'
+    '<Company>{company}</Company><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>'
+    '<HyperlinksChanged>false</HyperlinksChanged></Properties>')
+# The blank document's parts that belong to its maker, not to a document made here: the thumbnail of
+# the template, an empty bibliography, Word 2010's second copy of the styles (in American English).
+LEFT_OUT_PARTS = ("/relationships/metadata/thumbnail", "/relationships/customXml", "/stylesWithEffects")
+BODY_FONT = "Calibri"  # the theme's body font (python-docx's blank document has Cambria)
+
+
+def document_properties(document, *, title: str, subject: str, author: str, company: str, at: datetime,
+                        keywords: str = "", identifier: str = "") -> None:
+    """Core and extended properties of a document made here, nothing left of python-docx's template:
+    `author` wrote it and last changed it, `at` (aware) is when it was created and modified, revision 1,
+    Swedish; `company` in app.xml. Also the theme's body font and the template's stray parts."""
+    from datetime import timezone
+
+    properties = document.core_properties
+    properties.title = xml_line(title)[:PROPERTY_LIMIT]
+    properties.subject = xml_line(subject)[:PROPERTY_LIMIT]
+    properties.author = properties.last_modified_by = xml_line(author)[:PROPERTY_LIMIT]
+    properties.keywords = xml_line(keywords)[:PROPERTY_LIMIT]
+    properties.identifier = xml_line(identifier)[:PROPERTY_LIMIT]
+    properties.comments = properties.category = ""
+    properties.revision = 1
+    properties.created = properties.modified = at.astimezone(timezone.utc)
     properties.language = "sv-SE"
+    _own_package(document, xml_line(company)[:PROPERTY_LIMIT])
+
+
+def _own_package(document, company: str) -> None:
+    from docx.oxml.ns import qn
+
+    package = document.part.package
+    for owner in (package, document.part):
+        for rid, rel in list(owner.rels.items()):
+            if rel.reltype.endswith(LEFT_OUT_PARTS):
+                del owner.rels[rid]
+    escaped = company.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for part in package.iter_parts():
+        if part.partname == "/docProps/app.xml":
+            part._blob = APP_PROPERTIES.format(company=escaped).encode()
+        elif part.partname.startswith("/word/theme/"):
+            part._blob = re.sub(rb'(<a:minorFont>\s*<a:latin typeface=")[^"]*', rb"\g<1>" + BODY_FONT.encode(),
+                                part.blob)
+    # "Spelling and grammar checked" belongs to the template: Word should check this text itself.
+    settings = document.settings.element
+    for proof_state in settings.findall(qn("w:proofState")):
+        settings.remove(proof_state)
+
+
+def page_number_footer(section) -> None:
+    """A centred PAGE field in the section's (default) footer."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    element = footer._element
+    for child in list(element):
+        element.remove(child)
+    element.append(parse_xml(
+        f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="center"/></w:pPr>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'))
 
 
 def xml_text(text: str) -> str:

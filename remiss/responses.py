@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from . import audit, calendar, invitations
+from . import audit, board, calendar, invitations
 from .docx_files import check_pdf_or_docx
 from .drafts import store_file
 from .errors import WorkflowError
@@ -72,8 +72,8 @@ def current_draft(response: Response | None) -> ReplyDraft:
 
 
 def is_late(referral: Referral, now: datetime) -> bool:
-    """Sent now, would the reply be late? After the end of the deadline day, Swedish time."""
-    return now > calendar.deadline_instant(referral.deadline, invitations.zone())
+    """Sent now, would the reply be late? Received today (Swedish time), after the deadline day."""
+    return board.received_late(board.received_on(None, now, invitations.zone()), referral.deadline)
 
 
 def is_locked(referral: Referral, now: datetime) -> bool:
@@ -244,7 +244,7 @@ def register_reply(session: Session, actor: User, now: datetime, referral: Refer
     response = response_of(session, referral) or _working_copy(session, referral, actor, now)[0]
     return _freeze(session, actor, now, referral, response,
                    ReferralState.DECLINED if declined else ReferralState.SUBMITTED, content,
-                   late=received_on > referral.deadline)
+                   late=board.received_late(received_on, referral.deadline))
 
 
 def _registered_content(referral: Referral, draft: ReplyDraft, stance: str, received_on: date) -> dict:

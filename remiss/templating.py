@@ -73,6 +73,20 @@ def days_left_text(n: int) -> str:
     return ngettext("%(num)s dag sen", "%(num)s dagar sen", -n)
 
 
+def received_text(version) -> str:
+    """When a kept reply came in (inkom, board.received_on): the day the officer entered for one
+    registered from e-mail or paper; the moment it was sent for one sent in the app."""
+    from flask_babel import format_date
+
+    from .board import received_on
+
+    content = version.content or {}
+    if content.get("registered_by_officer") and content.get("received_on"):
+        return format_date(received_on(content["received_on"], version.submitted_at, i18n.local_zone()),
+                           "EEEE d MMMM y")
+    return i18n.format_moment(version.submitted_at)
+
+
 def _page_context():
     return {
         "lang": i18n.language(),
@@ -96,7 +110,7 @@ def init_app(app: Flask) -> None:
         status_label=_memoised("status", _lookup(STATUS_LABELS)),
         stance_label=_memoised("stance", _lookup(STANCE_LABELS)),
         outbox_state=_lookup(STATUS_LABELS), action_label=_lookup(ACTION_LABELS),
-        decision_label=_label(DECISION_CHOICES), found_by=_lookup(FOUND_BY_LABELS),
+        decision_label=_label(DECISION_CHOICES), found_by=_lookup(FOUND_BY_LABELS), received=received_text,
     )
     app.context_processor(_page_context)
 

@@ -9,12 +9,14 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from remiss import responses
+from remiss import jobs, pdf, responses
+from remiss.extensions import db
 from remiss.models import Compilation
 from remiss.responses import ReplyDraft, ReplyFields
 
 from . import builders
 from .axe import assert_no_axe_violations
+from .conftest import missing
 from .test_browser import switch_language
 
 pytestmark = pytest.mark.browser
@@ -83,6 +85,7 @@ def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, s
     expect(page.get_by_role("heading", level=1)).to_have_text("Remissammanställning")
     expect(page.get_by_text("3 av 3 synpunkter är hanterade.")).to_be_visible()
     assert_no_axe_violations(page, "compilation preview")
+    page.get_by_label("Bakgrund").fill("Strategin tas fram på uppdrag av kommunstyrelsen.")
     page.get_by_role("button", name="Skapa sammanställning i Word").click()
     expect(page.get_by_role("status")).to_contain_text("Sammanställningen är skapad.")
     assert_no_axe_violations(page, "compilation preview with a kept compilation")
@@ -99,14 +102,36 @@ def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, s
     (kept,) = session.scalars(select(Compilation)).all()
     assert data == kept.file.data  # what the officer got is what was kept
     paragraphs = [(p.style.name, p.text) for p in docx.Document(io.BytesIO(data)).paragraphs]
-    headings = [text for style, text in paragraphs if style == "Heading 1"]
-    assert headings[:4] == ["Översikt", "1 Inledning", "2 Syfte och mål", "3 Ansvar"]
+    chapters = [text for style, text in paragraphs if style == "Heading 1"]
+    assert chapters[:3] == ["Inledning", "Översikt", "Synpunkter per avsnitt"]
+    sections = [text for style, text in paragraphs if style == "Heading 2"]
+    assert "3 Ansvar" in sections and "Bakgrund" in sections
     texts = [text for _style, text in paragraphs]
-    at = texts.index("Socialnämnden: Ansvaret behöver förtydligas.")
-    assert texts[at + 1] == "Ställningstagande: beaktas delvis – Ansvaret förtydligas i avsnitt 3."
-    assert texts.index("Miljönämnden: Miljön saknas i ansvarsfördelningen.") > texts.index("3 Ansvar")
-    silent = texts[texts.index("Remissinstanser som inte svarat") + 1]
+    assert "Strategin tas fram på uppdrag av kommunstyrelsen." in texts  # the officer's background
+    at = texts.index("Socialnämnden (tillstyrker med synpunkter): Ansvaret behöver förtydligas.")
+    assert texts[at + 1] == "Kommentar: beaktas delvis – Ansvaret förtydligas i avsnitt 3."
+    assert paragraphs[at + 1][0] == "Handläggarens kommentar"  # the officer's voice in its own style
+    assert texts.index("Miljönämnden (tillstyrker med synpunkter): Miljön saknas i ansvarsfördelningen.") > \
+        paragraphs.index(("Heading 2", "3 Ansvar"))
+    # The heading itself, not its line in the table of contents.
+    silent = texts[paragraphs.index(("Heading 1", "Remissinstanser som inte svarat")) + 1]
     assert silent == "Kulturnämnden"
+
+    # The PDF is made outside the request (by the scheduler's tick), then downloaded as kept.
+    if pdf.soffice_path() is None:
+        missing("making the PDF needs LibreOffice (apt-get install libreoffice-writer-nogui)")
+    page.get_by_role("button", name=re.compile("Skapa PDF")).click()
+    expect(page.get_by_text("PDF:en skapas…")).to_be_visible()
+    assert jobs.make_pending_pdfs(db.session, AFTER_DEADLINE) == {"made": 1, "failed": 0}
+    page.reload()
+    with page.expect_download() as pdf_info:
+        page.get_by_role("link", name=re.compile(r"Ladda ner \(PDF\)")).click()
+    pdf_path = tmp_path / "sammanstallning.pdf"
+    pdf_info.value.save_as(pdf_path)
+    session.expire_all()
+    (kept,) = session.scalars(select(Compilation)).all()
+    assert pdf_path.read_bytes() == kept.pdf_file.data and pdf_path.read_bytes().startswith(b"%PDF")
+    assert_no_axe_violations(page, "compilation page with a kept PDF")
 
     page.goto(f"/rounds/{round_.id}")
     expect(page.get_by_role("link", name=re.compile("Ladda ner den senaste sammanställningen"))).to_have_attribute(

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from remiss import responses
-from remiss.compilation import compile_round
+from remiss.compilation import STANCES, compile_round
 from remiss.demo import CASE_REFERENCE, load_demo
 from remiss.models import (
     AuditEvent, ExtensionRequest, ExtensionState, ReferralRound, ReferralState, ResponseVersion, Strategy,
@@ -33,18 +33,19 @@ OVERVIEW = {
     "Kalmar Vatten AB": ("Inskickat", "Inga synpunkter"),
     "Kalmar Öland Airport AB": ("Inget svar", ""),
     "Kalmarhem AB": ("Inskickat", "Tillstyrker"),
-    "Kultur- och fritidsnämnden": ("Inget svar", ""),
+    "Kultur- och fritidsnämnden": ("Begärt anstånd", ""),
     "Miljönämnden": ("Inskickat", "Avstyrker"),
-    "Omsorgsnämnden": ("Inget svar", ""),
-    "Samhällsbyggnadsnämnden": ("Inget svar", ""),
+    "Omsorgsnämnden": ("Inskickat", "Tillstyrker med synpunkter"),  # registered by the officer from an e-mail
+    "Samhällsbyggnadsnämnden": ("Anstånd till 16 april 2021 – svar väntas", ""),
     "Servicenämnden": ("Inget svar", ""),
     "Socialnämnden": ("Inskickat", "Tillstyrker med synpunkter"),
     "Utbildningsnämnden": ("Sen", "Tillstyrker med synpunkter"),
     "Överförmyndarnämnden": ("Avstår", "Avstår från att yttra sig"),
 }
-SILENT = ["Kalmar kommunbolag AB", "Kalmar Öland Airport AB", "Kultur- och fritidsnämnden", "Omsorgsnämnden",
-          "Samhällsbyggnadsnämnden", "Servicenämnden"]
-AFTER_SECTIONS = ["Övriga synpunkter", "Remissinstanser som inte svarat", "Bilaga: remissvaren i sin helhet"]
+SILENT = ["Kalmar kommunbolag AB", "Kalmar Öland Airport AB", "Servicenämnden"]
+WAITING = ["Kultur- och fritidsnämnden", "Samhällsbyggnadsnämnden"]  # anstånd asked for, anstånd running
+AFTER_SECTIONS = ["Övriga synpunkter", "Remissinstanser med anstånd", "Remissinstanser som inte svarat",
+                  "Bilaga: remissvaren i sin helhet"]
 
 
 @pytest.fixture
@@ -82,8 +83,14 @@ def _parts(outline) -> dict[str, list[tuple[str, bool, str]]]:
 
 
 def _commenters(paragraphs, names) -> list[str]:
-    """The bodies whose comment opens a paragraph ("Socialnämnden: …", the name in bold)."""
-    return [text.partition(": ")[0] for text, bold, _ in paragraphs if bold and text.partition(": ")[0] in names]
+    """The bodies whose comment opens a paragraph ("Socialnämnden (tillstyrker): …", name and stance in bold)."""
+    found = [text.partition(": ")[0].partition(" (")[0] for text, bold, _ in paragraphs if bold]
+    return [name for name in found if name in names]
+
+
+def _heading_at(outline, text: str) -> int:
+    """Where the heading `text` stands (the table of contents before it names it too)."""
+    return next(n for n, (style, found, _) in enumerate(outline) if style.startswith("Heading ") and found == text)
 
 
 def _latest_contents(session, round_) -> dict[str, dict]:
@@ -96,9 +103,14 @@ def _latest_contents(session, round_) -> dict[str, dict]:
     return found
 
 
-def _expected_lines(body_name: str, text: str) -> list[str]:
+def _expected_lines(body_name: str, text: str, content: dict) -> list[str]:
+    """A comment as the compilation shows it: the body and its stance, then the text a paragraph a line."""
     lines = [line.rstrip() for line in text.split("\n") if line.strip()]
-    return [f"{body_name}: {lines[0]}", *lines[1:]]
+    return [f"{_lead(body_name, content)}: {lines[0]}", *lines[1:]]
+
+
+def _lead(body_name: str, content: dict) -> str:
+    return f"{body_name} ({STANCES[content['stance']].lower()})"
 
 
 def _contains_run(texts: list[str], wanted: list[str]) -> bool:
@@ -137,7 +149,7 @@ def test_the_demo_round_holds_replies_of_every_kind(session, demo_round):
 
     actions = session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all()
     counted = dict(actions)
-    assert counted["reply.submitted"] == 6 and counted["reply.declined"] == 1
+    assert counted["reply.submitted"] == 7 and counted["reply.declined"] == 1
     assert counted["extension.granted"] == 1 and counted["extension.requested"] == 2
     assert session.scalar(select(func.max(ResponseVersion.submitted_at))) < NOW
 
@@ -146,15 +158,34 @@ def test_the_demo_round_holds_replies_of_every_kind(session, demo_round):
 
 def test_the_compilation_of_the_demo_follows_the_draft(session, demo_round):
     outline = _outline(_compiled(session, demo_round))
-    appendix = [text for style, text, _ in outline].index(AFTER_SECTIONS[-1])
-    headings = [(style, text) for style, text, _ in outline[:appendix + 1] if style.startswith("Heading ")]
+    headings = [(style, text) for style, text, _ in outline if style.startswith("Heading ")]
+    headings = headings[:headings.index(("Heading 1", AFTER_SECTIONS[-1])) + 1]
 
-    # Each section at its own level in the draft (2.1 under 2), so Word's table of contents keeps the outline.
-    sections = [(f"Heading {max(s.level, 1)}", f"{s.number} {s.heading}") for s in demo_round.draft.sections]
-    assert len(sections) == 21 and {"Heading 1", "Heading 2"} <= {style for style, _ in sections}
-    expected = sections + [("Heading 1", text) for text in AFTER_SECTIONS]
+    # Each section one level below the document's chapters and as deep as in the draft (2.1 under 2), so
+    # Word's table of contents keeps the outline; a section has a heading when it or one under it was
+    # commented on, the others are named in one line.
+    sections = demo_round.draft.sections
+    assert len(sections) == 21
+    commented = {f"{c['number']} {c['heading']}" for content in _latest_contents(session, demo_round).values()
+                 for c in content["comments"]}
+
+    def with_comments(i: int) -> bool:
+        below = [sections[i]]
+        for section in sections[i + 1:]:
+            if section.level <= sections[i].level:
+                break
+            below.append(section)
+        return any(f"{s.number} {s.heading}" in commented for s in below)
+
+    shown = [(f"Heading {max(s.level, 1) + 1}", f"{s.number} {s.heading}")
+             for i, s in enumerate(sections) if with_comments(i)]
+    gathered = [s.number for i, s in enumerate(sections) if not with_comments(i)]
+    assert {"Heading 2", "Heading 3"} <= {style for style, _ in shown} and gathered
+    expected = [("Heading 1", "Synpunkter per avsnitt"), *shown] + [("Heading 1", text) for text in AFTER_SECTIONS]
     assert headings[-len(expected):] == expected
-    assert ("Heading 1", "Översikt") in headings[:-len(expected)]
+    assert headings[:-len(expected)][:2] == [("Heading 1", "Inledning"), ("Heading 1", "Översikt")]
+    line = _parts(outline)["Synpunkter per avsnitt"][0][0]
+    assert line == f"Inga synpunkter har lämnats på avsnitt {', '.join(gathered[:-1])} och {gathered[-1]}."
 
 
 def test_every_comment_of_the_demo_stands_under_its_section_with_its_body(session, demo_round):
@@ -168,18 +199,20 @@ def test_every_comment_of_the_demo_stands_under_its_section_with_its_body(sessio
             expected.setdefault(f"{comment['number']} {comment['heading']}", []).append(body_name)
     for section in demo_round.draft.sections:
         heading = f"{section.number} {section.heading}"
-        assert sorted(_commenters(parts[heading], names)) == sorted(expected.get(heading, [])), heading
+        assert sorted(_commenters(parts.get(heading, []), names)) == sorted(expected.get(heading, [])), heading
     for body_name, content in contents.items():
         for comment in content["comments"]:
             texts = [text for text, *_ in parts[f"{comment['number']} {comment['heading']}"]]
-            assert _contains_run(texts, _expected_lines(body_name, comment["text"])), (body_name, comment["heading"])
+            assert _contains_run(texts, _expected_lines(body_name, comment["text"], content)), \
+                (body_name, comment["heading"])
 
     # The social board's real comments, from its Word reply, under the headings it named.
     under_71 = [text for text, *_ in parts["7.1 Verksamhetsutveckling och extern finansiering"]]
-    assert "Socialnämnden: Ansvar för kommunens förvaltningar och bolag:" in under_71
+    social = "Socialnämnden (tillstyrker med synpunkter)"
+    assert f"{social}: Ansvar för kommunens förvaltningar och bolag:" in under_71
     assert any(t.startswith("När det gäller själva arbetet med att söka medel") for t in under_71)
     under_9 = [text for text, *_ in parts["9 Ansvar och organisation"]]
-    assert any(t.startswith("Socialnämnden: En stor del av socialtjänstens utvecklingsarbete") for t in under_9)
+    assert any(t.startswith(f"{social}: En stor del av socialtjänstens utvecklingsarbete") for t in under_9)
     assert any(t.startswith("Sammanfattningsvis bedömer socialnämnden") for t in under_9)
 
     general = [text for text, *_ in parts["Övriga synpunkter"]]
@@ -187,7 +220,8 @@ def test_every_comment_of_the_demo_stands_under_its_section_with_its_body(sessio
     assert sorted(_commenters(parts["Övriga synpunkter"], names)) == with_general
     assert len(with_general) >= 2
     for body_name in with_general:
-        assert _contains_run(general, _expected_lines(body_name, contents[body_name]["general_comments"]))
+        assert _contains_run(general, _expected_lines(body_name, contents[body_name]["general_comments"],
+                                                      contents[body_name]))
 
 
 def test_the_overview_has_every_demo_body_with_its_answer_and_stance(session, demo_round):
@@ -196,11 +230,17 @@ def test_the_overview_has_every_demo_body_with_its_answer_and_stance(session, de
     [table] = [t for t in document.tables if t.rows[0].cells[0].text == "Remissinstans"]
     header, *rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert header[:2] == ["Remissinstans", "Svar"] and "Ställningstagande" in header
+    groups = [row[0] for row in rows if len(set(row)) == 1]  # a row across the table names the group
+    rows = [row for row in rows if len(set(row)) > 1]
+    assert groups == ["Nämnder", "Bolag"]
     stance = header.index("Ställningstagande")
     assert {row[0]: (row[1], row[stance]) for row in rows} == OVERVIEW
-    assert [row[0] for row in rows] == list(OVERVIEW), "one row per body, in Swedish order"
+    kinds = {r.body.name: r.body.kind for r in demo_round.referrals}
+    assert [row[0] for row in rows] == sorted(OVERVIEW, key=lambda name: (kinds[name] != "board",
+                                                                          list(OVERVIEW).index(name))), \
+        "one row per body, the boards first, each group in Swedish order"
     dated = {row[0] for row in rows if row[header.index("Datum")]}
-    assert dated == {name for name, (answer, _) in OVERVIEW.items() if answer != "Inget svar"}
+    assert dated == {name for name, (answer, _) in OVERVIEW.items() if answer in ("Inskickat", "Sen", "Avstår")}
 
 
 def test_the_bodies_that_did_not_answer_are_listed_and_only_they(session, demo_round):
@@ -208,9 +248,8 @@ def test_the_bodies_that_did_not_answer_are_listed_and_only_they(session, demo_r
 
     listed = _parts(outline)["Remissinstanser som inte svarat"]
     assert [text for text, _, style in listed if style == "List Bullet"] == SILENT
-    after = [text for _, text, _ in outline].index(AFTER_SECTIONS[-1])
-    appendix = [text for style, text, _ in outline[after:] if style == "Heading 2"]
-    assert sorted(appendix) == sorted(set(OVERVIEW) - set(SILENT))
+    appendix = [text for style, text, _ in outline[_heading_at(outline, AFTER_SECTIONS[-1]):] if style == "Heading 2"]
+    assert sorted(appendix) == sorted(set(OVERVIEW) - set(SILENT) - set(WAITING))
 
 
 # ---------------------------------------------------------------- LibreOffice

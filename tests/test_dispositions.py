@@ -164,12 +164,12 @@ def test_the_compilation_shows_the_disposition_under_the_comment(session, out):
     session.commit()
     paragraphs = [p.text for p in docx.Document(io.BytesIO(compile_round(session, out.round, LATER, ZONE)))
                   .paragraphs]
-    at = paragraphs.index("Socialnämnden: Ansvaret behöver förtydligas.")
-    assert paragraphs[at + 1] == "Ställningstagande: beaktas delvis – Texten förtydligas."
-    at = paragraphs.index("Socialnämnden: Tack för möjligheten.")
-    assert paragraphs[at + 1] == "Ställningstagande: noteras"
-    at = paragraphs.index("Kulturnämnden: Kulturen saknas.")
-    assert not paragraphs[at + 1].startswith("Ställningstagande")
+    at = paragraphs.index("Socialnämnden (tillstyrker med synpunkter): Ansvaret behöver förtydligas.")
+    assert paragraphs[at + 1] == "Kommentar: beaktas delvis – Texten förtydligas."
+    at = paragraphs.index("Socialnämnden (tillstyrker med synpunkter): Tack för möjligheten.")
+    assert paragraphs[at + 1] == "Kommentar: noteras"
+    at = paragraphs.index("Kulturnämnden (tillstyrker med synpunkter): Kulturen saknas.")
+    assert paragraphs[at + 1] == "Kommentar: Ej kommenterad"
 
 
 # ------------------------------------------------------------------ the filter
@@ -334,9 +334,9 @@ def test_a_decision_on_words_the_body_has_since_changed_is_unhandled_again(clien
     assert changed.disposition is None and changed.earlier.comment_text == "Ansvaret behöver förtydligas."
     assert same.disposition is not None and same.earlier is None
     paragraphs = [p.text for p in docx.Document(io.BytesIO(compile_round(session, out.round, LATER, ZONE))).paragraphs]
-    at = paragraphs.index("Socialnämnden: Ansvaret för uppföljningen saknas helt.")
-    assert not paragraphs[at + 1].startswith("Ställningstagande")  # the old decision is not put under new words
-    assert "Ställningstagande: noteras" in paragraphs
+    at = paragraphs.index("Socialnämnden (tillstyrker med synpunkter): Ansvaret för uppföljningen saknas helt.")
+    assert paragraphs[at + 1] == "Kommentar: Ej kommenterad"  # the old decision is not put under new words
+    assert "Kommentar: noteras" in paragraphs
 
     client.sign_in(out.officer.email)
     page = client.get(f"/rounds/{out.round.id}/handling?unhandled=1").get_data(as_text=True)

@@ -392,7 +392,7 @@ def test_a_submitted_reply_can_be_amended_until_the_deadline_and_every_version_i
     assert [a.get_filename() for m in smtp.to("sn@kommun.example") for a in m.iter_attachments()] == [
         "remissvar-SN-version-1.docx", "remissvar-SN-version-2.docx"]
     referral_page = client.get(f"/referrals/{out.social.id}").text
-    assert "Version 2, inskickad" in referral_page and "Version 1, inskickad" in referral_page
+    assert "Version 2, inkom" in referral_page and "Version 1, inkom" in referral_page
     client.sign_out()
     client.sign_in(out.officer.email)
     assert "Första svaret." in client.get(f"/referrals/{out.social.id}/versions/1").text
@@ -695,7 +695,8 @@ def test_the_officer_registers_a_reply_that_came_by_mail(client, out, session, r
     assert version.content["received_on"] == "2021-01-25"
     assert version.content["summary"] == "Inkom per e-post."
     page = client.get(f"/referrals/{out.environment.id}/versions/1").text
-    assert "av kommunen; kom in 2021-01-25" in page
+    assert "<dt>Inkom</dt><dd>måndag 25 januari 2021</dd>" in page  # the day it came in, not when registered
+    assert "<dt>Registrerat</dt><dd>av kommunen onsdag 27 januari 2021 kl. 10.00</dd>" in page
     row = board_row(show_board(client, out), "Miljönämnden")
     assert "tillstyrker" in row and "MN 2021/9" in row
     assert {m["To"] for m in smtp.messages} >= {"mn@kommun.example", "mia@kommun.example"}

@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 
 from remiss.docx_files import parse_docx
 from remiss.errors import WorkflowError
@@ -388,6 +389,48 @@ def test_the_reply_is_a4_and_swedish():
     assert round(document.sections[0].page_width.mm) == 210 and round(document.sections[0].page_height.mm) == 297
     assert document.core_properties.language == "sv-SE"
     assert 'w:val="sv-SE"' in document.styles.element.xml
+    assert 'w:themeFontLang w:val="sv-SE"' in document.settings.element.xml
+
+
+def test_the_reply_names_its_body_case_municipality_and_time_and_nothing_of_python_docx():
+    data = write_reply_docx(submitted(municipality="Kalmar kommun"))
+
+    core = opened(data).core_properties
+    assert core.title.startswith("Remissvar från Socialnämnden: ")
+    assert core.subject == "KS 2020/0946" and core.identifier == "SN 2021/0163.02.10"
+    assert core.author == core.last_modified_by == "Socialnämnden"
+    assert core.created == core.modified == datetime(2021, 3, 25, 13, 5, tzinfo=timezone.utc)  # when it was sent
+    assert core.revision == 1 and core.comments == ""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        app = package.read("docProps/app.xml").decode()
+        assert "<Application>Remiss</Application>" in app and "<Company>Kalmar kommun</Company>" in app
+        for name in package.namelist():
+            content = package.read(name)
+            assert b"python-docx" not in content and b"2013-12-23" not in content, name
+            assert b"Macintosh" not in content and "thumbnail" not in name, name
+
+
+def test_the_reply_numbers_its_pages():
+    footer = opened(write_reply_docx(submitted())).sections[0].footer
+
+    assert not footer.is_linked_to_previous
+    assert [i.text.strip() for i in footer._element.iter(qn("w:instrText"))] == ["PAGE"]
+
+
+def test_the_receipt_gives_the_stance_as_a_line_of_its_own_capitalised():
+    from types import SimpleNamespace
+
+    from remiss.receipts import reply_document
+
+    strategy = SimpleNamespace(title="Internationell strategi", case_reference="KS 2020/0946")
+    referral = SimpleNamespace(body=SimpleNamespace(name="Socialnämnden"),
+                               round=SimpleNamespace(strategy=strategy, reply_label="Remissvar"))
+    version = SimpleNamespace(content={"stance": "approves_with_comments"}, number=1, late=False,
+                              submitted_at=datetime(2021, 3, 25, 13, 5, tzinfo=timezone.utc))
+
+    document = opened(reply_document(referral, version))
+
+    assert under(document, "Ställningstagande") == ["Tillstyrker med synpunkter"]
 
 
 def test_each_comment_stands_under_its_heading_one_paragraph_per_line():

@@ -130,6 +130,7 @@ def _timeline(session: Session, now: datetime, round_: ReferralRound, logins: di
         return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
     return (_reply_steps(session, now, round_, referrals, logins, zone, at)
+            + _registered_steps(session, now, round_, referrals, logins, zone)
             + _extension_steps(session, round_.deadline, referrals, logins, at))
 
 
@@ -154,6 +155,35 @@ def _reply_steps(session: Session, now: datetime, round_: ReferralRound, referra
         "Strategin berör överförmyndarnämndens verksamhet endast i liten utsträckning. Nämnden avstår "
         "därför från att yttra sig.")))
     return steps
+
+
+def _registered_steps(session: Session, now: datetime, round_: ReferralRound, referrals: dict, logins: dict,
+                      zone) -> list:
+    """Omsorgsnämnden e-mailed its reply as a letter; the officer registered it two working days after it
+    came in, the first working day after the deadline. By the date it came in, it is on time."""
+    registered = datetime.combine(calendar.next_business_day(round_.deadline + timedelta(days=1)), time(10, 30),
+                                  tzinfo=zone)
+    registered = min(registered, now - timedelta(hours=1))  # a demo loaded just after a long holiday
+    received = calendar.local_date(registered, zone)
+    for _ in range(2):
+        received = calendar.previous_business_day(received - timedelta(days=1))
+    decided = calendar.previous_business_day(received - timedelta(days=3))
+    sections = _section_ids(round_)
+    draft = ReplyDraft(
+        ReplyFields(stance=Stance.APPROVES_WITH_COMMENTS.value,
+                    summary="Omsorgsnämnden ställer sig bakom förslaget till strategi. Internationellt utbyte kan "
+                            "bidra till kompetensförsörjningen inom vård och omsorg.",
+                    proposed_decision="Omsorgsnämnden antar yttrandet och överlämnar det till kommunstyrelsen.",
+                    case_reference="ON 2021/0038", deciding_body="Omsorgsnämnden", decision_date=decided,
+                    decision_paragraph="22", signatory_title="Förvaltningschef"),
+        {sections["Principer för genomförande"]:
+            "Projekt som rör omsorgens brukare behöver planeras så att verksamheten inte påverkas av att "
+            "personal deltar i utbyten. Nämnden föreslår att det framgår av principerna.",
+         sections["Uppföljning"]:
+            "Nämnden vill att uppföljningen redovisar hur många medarbetare som har deltagit i "
+            "internationella utbyten, per förvaltning."})
+    return [(registered, partial(responses.register_reply, session, logins["officer"], registered,
+                                 referrals["ON"], received_on=received, draft=draft))]
 
 
 def _extension_steps(session: Session, deadline, referrals: dict, logins: dict, at) -> list:

@@ -106,7 +106,15 @@ class Compilation(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    # The officer's own texts for the chapter "Inledning", as they were when this one was made.
+    background: Mapped[str] = mapped_column(Text, default="", server_default="")
+    assessment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The PDF (tagged PDF/A) of the .docx: asked for on the page, made by the scheduler outside any request.
+    pdf_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    pdf_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set while waiting for the scheduler
+    pdf_error: Mapped[str] = mapped_column(Text, default="", server_default="")  # why the last attempt failed
 
     created_by: Mapped["User | None"] = relationship()  # noqa: F821
-    file: Mapped["StoredFile"] = relationship()  # noqa: F821
+    file: Mapped["StoredFile"] = relationship(foreign_keys=[file_id])  # noqa: F821
+    pdf_file: Mapped["StoredFile | None"] = relationship(foreign_keys=[pdf_file_id])  # noqa: F821
     versions: Mapped[list["ResponseVersion"]] = relationship(secondary=compilation_versions)  # noqa: F821

@@ -135,6 +135,8 @@ def _board_texts(rows) -> dict:
     statuses = {row.status for row in rows} | {row.extension_state for row in rows if row.extension_state}
     days = {row.deadline for row in rows} | {row.extension_requested for row in rows if row.extension_requested}
     return {
+        "received": {day: _("inkom %(day)s", day=format_day(day)) for day in {row.received_on for row in rows
+                                                                              if row.received_on}},
         "status": {key: str(STATUS_LABELS.get(key, "")) for key in statuses},
         "stance": {key: str(STANCE_LABELS.get(key, "")) for key in {row.stance for row in rows if row.stance}},
         "day": {day: format_day(day) for day in days},
@@ -171,11 +173,11 @@ def board_csv(round_id: int):
     rows = board.board_rows(db.session, round_, clock.now(), zone())
     text = csv_text(
         ["remissinstans", "kortnamn", "status", "sista svarsdag", "dagar kvar", "anstånd", "senaste påminnelse",
-         "ställningstagande", "deras diarienummer"],
+         "ställningstagande", "deras diarienummer", "inkom"],
         ([row.body_name, row.body_code, STATUS_LABELS[row.status], row.deadline.isoformat(), row.days_left,
           STATUS_LABELS[row.extension_state] if row.extension_state else "",
           row.last_reminder.isoformat() if row.last_reminder else "", STANCE_LABELS.get(row.stance, ""),
-          row.case_reference] for row in rows))
+          row.case_reference, row.received_on.isoformat() if row.received_on else ""] for row in rows))
     filename = f"status-{file_stem(round_.strategy.case_reference)}.csv"
     return HTTPResponse(text, mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={filename}"})
