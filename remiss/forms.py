@@ -317,6 +317,9 @@ class ReplyForm(Form):
 class RegisterReplyForm(ReplyForm):
     received_on = LocalDateField(_l("Svaret kom in"), validators=[InputRequired(DATE_FORMAT_ERROR)],
                                  description=_l("Datum då svaret kom med e-post eller post."))
+    letter = FileField(_l("Svaret som fil (PDF eller Word)"), description=_l(
+        "Valfritt. Brevet eller protokollsutdraget som kom in; det bifogas svaret. Högst 20 MB."),
+        render_kw={"accept": ".pdf,.docx"})
     declined = BooleanField(_l("Remissinstansen avstår från att yttra sig"))
 
 

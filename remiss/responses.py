@@ -228,7 +228,8 @@ def snapshot(response: Response, referral: Referral) -> dict:
 
 
 def register_reply(session: Session, actor: User, now: datetime, referral: Referral, *, received_on: date,
-                   draft: ReplyDraft, declined: bool = False) -> ResponseVersion:
+                   draft: ReplyDraft, declined: bool = False,
+                   letter: tuple[str, bytes] | None = None) -> ResponseVersion:
     """The officer enters a reply that came by e-mail or on paper, recorded as registered by them,
     late only if it came in after the deadline. The kept version is what the officer typed: the
     body's working copy (words and attachments the officer never saw) is neither sent nor changed."""
@@ -241,6 +242,11 @@ def register_reply(session: Session, actor: User, now: datetime, referral: Refer
     if stance not in set(Stance) or (stance == Stance.ABSTAINS and not declined):
         raise WorkflowError(_l("Välj ett ställningstagande."), "stance")
     content = _registered_content(referral, draft, stance, received_on)
+    if letter is not None:  # the letter or extract of minutes that came in, kept with this version only
+        filename, data = letter
+        content_type = check_pdf_or_docx(data, filename, current_app.config["MAX_UPLOAD_SIZE"])
+        stored = store_file(session, actor, now, filename=filename, content_type=content_type, data=data)
+        content["attachments"] = [{"file_id": stored.id, "filename": stored.filename, "description": ""}]
     response = response_of(session, referral) or _working_copy(session, referral, actor, now)[0]
     return _freeze(session, actor, now, referral, response,
                    ReferralState.DECLINED if declined else ReferralState.SUBMITTED, content,

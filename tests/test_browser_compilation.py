@@ -27,14 +27,15 @@ AFTER_DEADLINE = datetime(2021, 3, 29, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def answered(session, frozen_clock):
-    """A round to three bodies: the social board and the environment board answer with comments, the
-    culture board stays silent; the deadline (26 March) has passed."""
+    """A round to four bodies: the social board and the environment board answer with comments, the
+    culture board stays silent, the care board's reply came by e-mail; the deadline (26 March) has passed."""
     frozen_clock.set(ANSWERED)
     officer = builders.create_officer(session, name="Stina Strateg", email="stina@kommun.example")
     strategy = builders.create_strategy(session, officer=officer, title="Internationell strategi",
                                         case_reference="KS 2020/0946")
     bodies = [builders.create_body(session, name=name, code=code)
-              for name, code in (("Socialnämnden", "SN"), ("Miljönämnden", "MN"), ("Kulturnämnden", "KN"))]
+              for name, code in (("Socialnämnden", "SN"), ("Miljönämnden", "MN"), ("Kulturnämnden", "KN"),
+                                 ("Omsorgsnämnden", "ON"))]
     round_ = builders.create_round(session, strategy, bodies)
     sections = {s.heading: s for s in round_.draft.sections}
     referrals = {r.body.name: r for r in round_.referrals}
@@ -60,7 +61,20 @@ def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, s
     page.get_by_role("button", name="Logga in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Välkommen")
 
+    # The care board's signed decision came by e-mail on 24 March; the officer registers it on the 29th.
     page.goto(f"/rounds/{round_.id}")
+    page.get_by_role("row", name=re.compile("Omsorgsnämnden")).get_by_role("link", name=re.compile("Registrera")).click()
+    page.get_by_label("Svaret kom in").fill("2021-03-24")
+    page.locator("input[name=stance][value=approves]").check()
+    page.get_by_label("Sammanfattning").fill("Omsorgsnämnden tillstyrker förslaget.")
+    letter = tmp_path / "protokollsutdrag.pdf"
+    letter.write_bytes(b"%PDF-1.7\n% Omsorgsnamndens beslut\n%%EOF\n")
+    page.get_by_label("Svaret som fil (PDF eller Word)").set_input_files(str(letter))
+    assert_no_axe_violations(page, "registering a reply that came by e-mail")
+    page.get_by_role("button", name="Registrera svaret").click()
+    expect(page.get_by_role("status")).to_contain_text("Svaret från Omsorgsnämnden är registrerat")
+    expect(page.get_by_role("row", name=re.compile("Omsorgsnämnden"))).to_contain_text("inkom 24 mars 2021")
+
     page.get_by_role("link", name="Hantera synpunkterna").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hantera synpunkter")
     expect(page.locator("#handling-progress")).to_have_text("0 av 3 hanterade")
@@ -116,6 +130,10 @@ def test_the_officer_handles_every_comment_and_downloads_the_compilation(page, s
     # The heading itself, not its line in the table of contents.
     silent = texts[paragraphs.index(("Heading 1", "Remissinstanser som inte svarat")) + 1]
     assert silent == "Kulturnämnden"
+    overview = [" | ".join(c.text for c in row.cells) for t in docx.Document(io.BytesIO(data)).tables
+                for row in t.rows]
+    assert any(r.startswith("Omsorgsnämnden | Inskickat | 24 mars 2021") for r in overview), overview
+    assert "protokollsutdrag.pdf" in " ".join(texts)  # its letter listed in the appendix
 
     # The PDF is made outside the request (by the scheduler's tick), then downloaded as kept.
     if pdf.soffice_path() is None:

@@ -256,3 +256,37 @@ def test_compiling_before_every_deadline_has_passed_is_allowed_with_a_warning_na
     frozen_clock.set(datetime(2021, 3, 27, 9, 0, tzinfo=ZONE))
     assert "Svarstiden har inte gått ut" not in client.get(f"/rounds/{out.round.id}/compilation").text
     record_compilation(session, out.officer, datetime(2021, 3, 1, 9, 0, tzinfo=ZONE), out.round, ZONE)
+
+
+# ---------------------------------------------------------------- a registered reply's letter
+
+PDF_LETTER = b"%PDF-1.7\n% the body's signed decision\n%%EOF\n"
+
+
+def test_the_officer_registers_a_mailed_reply_with_its_letter_attached_and_published(client, session, out,
+                                                                                     frozen_clock):
+    """The letter that came in (a PDF) goes with the registered version: on the public reply page and in
+    the compilation's appendix; a file that is neither PDF nor Word is refused and nothing is kept."""
+    frozen_clock.set(datetime(2021, 3, 30, 8, 0, tzinfo=timezone.utc))
+    client.sign_in(out.officer.email)
+    url = f"/referrals/{out.board.id}/register"
+    form = {"received_on": "2021-03-24", "stance": "approves", "summary": "Kom in per e-post."}
+
+    refused = client.post(url, data={**form, "letter": (io.BytesIO(b"<html>nej</html>"), "svar.html")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "Kom in per e-post." in refused.text  # what was typed is kept
+    done = client.post(url, data={**form, "letter": (io.BytesIO(PDF_LETTER), "beslut.pdf")},
+                       content_type="multipart/form-data")
+
+    assert done.status_code == 302, re.findall(r"error-message[^>]*>(.*?)</p>", done.text, re.S)
+    session.expire_all()
+    version = responses.response_of(session, out.board).versions[-1]
+    (attached,) = version.content["attachments"]
+    assert attached["filename"] == "beslut.pdf"
+    public = client.get(f"/public/files/{attached['file_id']}")
+    assert public.status_code == 200 and public.data == PDF_LETTER
+    entry = next(e for e in latest_entries(session, out.round, datetime(2021, 3, 30, tzinfo=timezone.utc), ZONE)
+                 if e.body_name == "Miljönämnden")
+    assert entry.received_on == date(2021, 3, 24)
+    data = compile_round(session, out.round, datetime(2021, 3, 30, tzinfo=timezone.utc), ZONE)
+    assert any("beslut.pdf" in p.text for p in docx.Document(io.BytesIO(data)).paragraphs)

@@ -311,9 +311,12 @@ def register(referral_id: int):
     unsent working copy is not the officer's to read."""
     referral = get_referral_for_officer(referral_id, current_user)
     form = reply_form_for(referral.round.draft.sections, base=RegisterReplyForm)
+    upload = form.letter.data
+    letter = (upload.filename, upload.read(current_app.config["MAX_UPLOAD_SIZE"] + 1)) \
+        if upload and upload.filename else None
     if done := submit(form, lambda: responses.register_reply(
             db.session, current_user, clock.now(), referral, received_on=form.received_on.data,
-            draft=_draft_from(form), declined=form.declined.data)):
+            draft=_draft_from(form), declined=form.declined.data, letter=letter)):
         flash_done(_("Svaret från %(name)s är registrerat (version %(n)s).", name=referral.body.name,
                      n=done.result.number))
         return redirect(url_for("rounds.show", round_id=referral.round_id))
