@@ -107,6 +107,8 @@ def test_the_cli_writes_the_demo_compilation_as_tagged_pdfa_showing_the_introduc
     for label, value in summarize(session, round_, DEMO_NOW, ZONE).introduction:
         assert " ".join(value.split()) in words, (label, value)
     assert "13 remissinstanser: 9 nämnder, 4 bolag" in words
+    # The table of contents was updated on the way: its lines end in page numbers.
+    assert re.search(r"^\s*Inledning\s*\.{3,}\s*\d+\s*$", layout_text(data, tmp_path), re.MULTILINE)
 
 
 def test_skapa_pdf_asks_the_scheduler_which_makes_it_and_the_page_offers_it(soffice, client, session, out,
