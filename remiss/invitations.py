@@ -68,7 +68,7 @@ def _context(referral: Referral) -> dict:
                 officer=officer_of(referral), link=external_url("referrals.show", referral_id=referral.id))
 
 
-def reply_template(referral: Referral) -> tuple[str, bytes]:
+def reply_template(referral: Referral, now: datetime) -> tuple[str, bytes]:
     """The svarsmall of one referral (file name, .docx): its body, deadline and the sent version's
     sections by key, so a filled copy imports back whatever the headings are called later."""
     round_, draft = referral.round, referral.round.draft
@@ -76,7 +76,8 @@ def reply_template(referral: Referral) -> tuple[str, bytes]:
         body_name=referral.body.name, strategy_title=round_.strategy.title,
         strategy_case_reference=round_.strategy.case_reference, reply_label=round_.reply_label or "",
         deadline=referral.deadline, referral_id=referral.id, draft_version=draft.version,
-        sections=[TemplateSection(s.key, s.number, s.heading, s.level) for s in draft.sections])
+        sections=[TemplateSection(s.key, s.number, s.heading, s.level) for s in draft.sections], made_at=now,
+        municipality=current_app.config.get("MUNICIPALITY", ""))
     name = f"svarsmall-{file_stem(round_.strategy.case_reference)}-{file_stem(referral.body.name)}.docx"
     return name, write_reply_template(facts)
 
@@ -96,7 +97,7 @@ def template_mismatch(session: Session, referral: Referral, template_referral_id
 
 def queue_invitation(session: Session, now: datetime, referral: Referral) -> None:
     ics = {"filename": "sista-svarsdag.ics", "content_type": ICS_TYPE, "text": deadline_event(referral, now)}
-    template_name, template = reply_template(referral)
+    template_name, template = reply_template(referral, now)
     svarsmall = {"filename": template_name, "content_type": DOCX_TYPE, "base64": b64encode(template).decode()}
     draft = referral.round.draft
     draft_file = draft.clean_file_id or draft.file_id  # never the original with its tracked changes

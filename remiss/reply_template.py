@@ -20,7 +20,7 @@ import io
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_date
 from lxml import etree
@@ -35,6 +35,7 @@ from .reply_documents import (
     PlacedComment,
     ReplyImport,
     check_reply_upload,
+    document_properties,
     read_reply_docx,
     swedish_a4,
     xml_line,
@@ -120,6 +121,8 @@ class TemplateFacts:
     referral_id: int
     draft_version: int
     sections: list[TemplateSection] = field(default_factory=list)
+    made_at: datetime | None = None  # aware; the document's created and modified date
+    municipality: str = ""
 
 
 @dataclass
@@ -156,7 +159,7 @@ def write_reply_template(facts: TemplateFacts) -> bytes:
     document = docx.Document()
     swedish_a4(document)
     _add_styles(document)
-    _core_properties(document.core_properties, facts)
+    _core_properties(document, facts)
     writer = _Writer(document)
     document.add_paragraph(xml_line(f"Remissvar: {facts.strategy_title}"), style="Title")
     _facts_block(document, writer, facts)
@@ -299,7 +302,13 @@ def _add_styles(document) -> None:
     placeholder.font.color.rgb = RGBColor(0x59, 0x59, 0x59)  # 6:1 on the grey, unlike Word's 808080
 
 
-def _core_properties(properties, facts: TemplateFacts) -> None:
+def _core_properties(document, facts: TemplateFacts) -> None:
+    """Properties of the template's own, nothing of python-docx's (its created date, its application)."""
+    if facts.made_at is not None:
+        document_properties(document, title=f"Remissvar: {facts.strategy_title}",
+                            subject=f"Svarsmall för {facts.body_name}", author=facts.body_name,
+                            company=facts.municipality, at=facts.made_at, keywords=facts.reply_label)
+    properties = document.core_properties
     properties.title = xml_line(f"Remissvar: {facts.strategy_title}")[:PROPERTY_LIMIT]
     properties.subject = xml_line(f"Svarsmall för {facts.body_name}")[:PROPERTY_LIMIT]
     properties.author = xml_line(facts.body_name)[:PROPERTY_LIMIT]

@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 
+import docx
 import pytest
 from sqlalchemy import select
 
@@ -46,6 +47,8 @@ def test_the_secretary_downloads_the_svarsmall_of_their_referral(session, client
     assert "svarsmall-KS-2020-0946-Socialnamnden.docx" in response.headers["Content-Disposition"]
     template = read_reply_template(response.data)
     assert (template.referral_id, template.draft_version) == (referral.id, draft.version)
+    properties = docx.Document(io.BytesIO(response.data)).core_properties
+    assert properties.created.year != 2013 and properties.author == "Socialnämnden"  # nothing of python-docx's
     # Untouched, every field and comment area reads as empty: nothing is invented.
     assert not any(template.fields.values()) and template.comments == {} and template.general_comments == ""
 
@@ -73,7 +76,7 @@ def test_a_comment_in_the_svarsmall_follows_its_section_key_after_the_heading_is
     section = next(s for s in draft.sections if s.heading == "Vänorter")
     from remiss.invitations import reply_template
 
-    _name, data = reply_template(round_.referrals[0])
+    _name, data = reply_template(round_.referrals[0], NOW)
     filled = word_tools.fill(data, {f"remiss:section:{section.key}": ["Vänortsarbetet bör ses över."]})
     revised = drafts.import_text(session, draft.strategy.officer, NOW, draft.strategy, text="\n\n".join(
         f"# {'Vänorter och partnerskap' if s.heading == 'Vänorter' else s.heading}\n{s.text}"
@@ -185,7 +188,7 @@ def test_another_bodys_svarsmall_asks_for_confirmation(session, client, sent):
     theirs = next(r for r in round_.referrals if r.body.name != "Socialnämnden")
     from remiss.invitations import reply_template
 
-    _name, data = reply_template(theirs)
+    _name, data = reply_template(theirs, NOW)
     client.sign_in(secretary.email)
 
     review = client.post(f"/referrals/{ours.id}/reply/import", content_type="multipart/form-data",

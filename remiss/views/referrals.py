@@ -58,7 +58,7 @@ def request_extension(referral_id: int):
 @bp.route("/<int:referral_id>/svarsmall")
 def download_reply_template(referral_id: int):
     """The svarsmall, made afresh for this body and the version it was sent."""
-    name, data = invitations.reply_template(get_referral(referral_id, current_user))
+    name, data = invitations.reply_template(get_referral(referral_id, current_user), clock.now())
     return send_file(BytesIO(data), mimetype=DOCX_TYPE, as_attachment=True, download_name=name)
 
 
