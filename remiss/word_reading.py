@@ -20,6 +20,7 @@ WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDraw
 MC_CHOICE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Choice"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 MC_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+M_TEXT = "{http://schemas.openxmlformats.org/officeDocument/2006/math}t"
 VML_SHAPE = "{urn:schemas-microsoft-com:vml}shape"
 VML_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"
 DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
@@ -150,6 +151,7 @@ class _Styles:
         self.styles: dict[str, _Style] = {}
         self.default_paragraph = ""
         self.default_size: float | None = None
+        self._cache: dict[tuple[str, str], object] = {}
         if root is None:
             return
         defaults = root.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")
@@ -163,7 +165,6 @@ class _Styles:
                 size=_half_points(_val(rpr, "sz")), kind=style.get(f"{W}type") or "paragraph")
             if style.get(f"{W}default") in ("1", "true") and self.styles[style_id].kind == "paragraph":
                 self.default_paragraph = style_id
-        self._cache: dict[tuple[str, str], object] = {}
 
     def chain(self, style_id: str):
         seen = set()
@@ -230,6 +231,14 @@ ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc
          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 
 
+MAX_START = 32767  # Word's own limit; a file claiming more would make labels of any length
+
+
+def _start(value: str | None) -> int:
+    number = _int(value)
+    return 1 if number is None else min(max(number, 0), MAX_START)
+
+
 def _roman(n: int) -> str:
     out = ""
     for value, letters in ROMAN:
@@ -272,7 +281,7 @@ class _Numbering:
         links = {}
         for abstract in root.iter(f"{W}abstractNum"):
             levels = {_int(lvl.get(f"{W}ilvl")) or 0: _Level(
-                start=_int(_val(lvl, "start")) if _val(lvl, "start") is not None else 1,
+                start=_start(_val(lvl, "start")),
                 fmt=_val(lvl, "numFmt") or "decimal", text=_val(lvl, "lvlText") or "",
                 restart=_int(_val(lvl, "lvlRestart")), legal=_on(lvl, "isLgl") or False,
                 style=_val(lvl, "pStyle") or "")
@@ -287,7 +296,7 @@ class _Numbering:
             if style_links.get(link):
                 self.abstract[abstract_id] = self.abstract.get(style_links[link], {})
         for num in root.iter(f"{W}num"):
-            overrides = {_int(o.get(f"{W}ilvl")) or 0: _int(_val(o, "startOverride")) or 1
+            overrides = {_int(o.get(f"{W}ilvl")) or 0: _start(_val(o, "startOverride"))
                          for o in num.findall(f"{W}lvlOverride") if _val(o, "startOverride") is not None}
             self.nums[num.get(f"{W}numId") or ""] = (_val(num, "abstractNumId") or "", overrides)
 
@@ -336,6 +345,7 @@ class _Reader:
         self.blocks: list[Block] = []
         self.fields: list[list] = []  # open complex fields: [instruction, showing result]
         self.pending = ""  # the text of a paragraph whose mark was deleted: it joins the next one
+        self.expanding: set[tuple[str, str]] = set()
 
     # Body: paragraphs, tables and the containers around them.
     def read_blocks(self, element, in_table: bool = False) -> None:
@@ -385,7 +395,7 @@ class _Reader:
         runs = _Runs(self, style_id)
         runs.walk(p)
         text = self.pending + runs.text()
-        if ppr is not None and ppr.find(f"{W}rPr/{W}del") is not None:
+        if ppr is not None and ppr.find(f"{W}rPr/{W}del") is not None and _next_block(p) == f"{W}p":
             self.pending = text  # the paragraph mark was deleted: this paragraph runs on into the next
             return
         self.pending = ""
@@ -412,14 +422,34 @@ class _Reader:
 
     def note_text(self, kind: str, note_id: str) -> str:
         note = (self.footnotes if kind == "footnote" else self.endnotes).get(note_id)
-        if note is None:
+        if note is None or (kind, note_id) in self.expanding:  # a note that refers to itself, at any depth
             return ""
+        self.expanding.add((kind, note_id))
         texts = []
         for p in note.iter(f"{W}p"):
             runs = _Runs(self, "")
             runs.walk(p)
             texts.append(" ".join(runs.text().split()))
+        self.expanding.discard((kind, note_id))
         return " ".join(t for t in texts if t)
+
+
+def _in_fallback(element, top) -> bool:
+    parent = element.getparent()
+    while parent is not None and parent is not top:
+        if parent.tag == MC_FALLBACK:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _next_block(paragraph) -> str:
+    """The tag of the next paragraph-level element in the same container ("" at its end): a deleted
+    paragraph mark joins only a following paragraph, as Word does when the change is accepted."""
+    sibling = paragraph.getnext()
+    while sibling is not None and (not isinstance(sibling.tag, str) or sibling.tag in SKIP):
+        sibling = sibling.getnext()
+    return sibling.tag if sibling is not None else ""
 
 
 def _alternative(element):
@@ -477,6 +507,8 @@ class _Runs:
                 self.walk(child)  # its runs are the field's result
             elif tag == MC_ALTERNATE:
                 self.walk(_alternative(child))
+            elif tag == M_TEXT:  # an equation's text ("50 %"), as Word shows it in the line
+                self._add(child.text or "", None)
             elif tag != f"{W}p":
                 self.walk(child)  # ins, moveTo, hyperlink, sdt/sdtContent, smartTag, customXml, …
 
@@ -496,8 +528,8 @@ class _Runs:
             elif tag == f"{W}instrText":
                 if fields and not fields[-1][1]:
                     fields[-1][0] += child.text or ""
-            elif fields and not fields[-1][1]:
-                continue  # inside a field's instruction: nothing here is shown
+            elif fields and not all(showing for _, showing in fields):
+                continue  # inside a field's instruction (of this field or one around it): nothing is shown
             elif tag == f"{W}t":
                 self._add(child.text or "", rpr)
             elif tag in (f"{W}tab", f"{W}ptab"):
@@ -537,11 +569,14 @@ class _Runs:
 
     def _picture(self, element) -> None:
         """An image as "[Bild: its alt text]"; a text box's paragraphs as text."""
-        boxes = list(element.iter(f"{W}txbxContent"))
+        if element.tag == MC_ALTERNATE:
+            element = _alternative(element)  # Word's choice; the fallback repeats it for older readers
+        boxes = [box for box in element.iter(f"{W}txbxContent") if not _in_fallback(box, element)]
         if boxes:
-            for p in boxes[0].iter(f"{W}p"):
-                self.walk(p)
-                self.parts.append(" ")
+            for box in boxes:
+                for p in box.iter(f"{W}p"):
+                    self.walk(p)
+                    self.parts.append(" ")
             return
         described = next((d for d in element.iter(WP_DOCPR)), None)
         alt = ""
