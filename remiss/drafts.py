@@ -17,7 +17,7 @@ from .clean_copy import clean_copy
 from .dispositions import GENERAL, HandlingRow, handling_rows
 from .docx_files import DOCX_TYPE, PDF_TYPE, ParsedDraft, check_docx, parse_docx, parse_text
 from .errors import WorkflowError
-from .models import Draft, ReferralRound, RoundState, Section, StoredFile, Strategy, User
+from .models import Draft, ReferralRound, Role, RoundState, Section, StoredFile, Strategy, User
 
 EXTENSIONS = {DOCX_TYPE: ".docx", PDF_TYPE: ".pdf"}
 # A renamed heading still counts as the same section when it is this similar (0–1).
@@ -76,6 +76,8 @@ def correct_outline(session: Session, actor: User, now: datetime, draft: Draft, 
     rebuild the sections from the Word file, and mark the outline confirmed. Only a level that differs
     from what was found is kept as a correction. Raises WorkflowError once the version has gone out in
     a round (its sections carry comments), and for a level outside 0–9."""
+    if not actor.has_role(Role.OFFICER, Role.ADMIN):
+        raise WorkflowError(_l("Bara en strateg kan rätta utkastets rubriker."))
     if draft.file is None:
         raise WorkflowError(_l("Bara ett uppladdat Word-dokument har rubriker att rätta."))
     if in_launched_round(session, draft):
@@ -83,7 +85,8 @@ def correct_outline(session: Session, actor: User, now: datetime, draft: Draft, 
     if any(not 0 <= level <= 9 for level in levels.values()):
         raise WorkflowError(_l("En rubriknivå ska vara mellan 1 och 9."))
     found = {line.paragraph: line.level or 0 for line in parse_docx(draft.file.data).outline}
-    corrections = {index: level for index, level in levels.items() if found.get(index, 0) != level}
+    wanted = {**corrections_of(draft), **levels}  # earlier corrections stand unless changed again
+    corrections = {index: level for index, level in wanted.items() if found.get(index, 0) != level}
     parsed = parse_docx(draft.file.data, corrections)
     if not any(s.paragraph is not None for s in parsed.sections):
         raise WorkflowError(_l("Minst ett stycke måste vara en rubrik."))

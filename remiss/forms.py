@@ -169,7 +169,7 @@ class DraftForm(Form):
                         description=_l("Valfritt. Annars används dokumentets titel."))
 
 
-OUTLINE_LEVELS = 6  # deeper headings exist in Word, but no strategy draft uses them
+OUTLINE_LEVELS = 9  # as many as Word has
 
 
 class OutlineForm(Form):

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from .docx_files import DOCX_TYPE
 from .exports import file_stem
 from .mail import external_url, queue_mail, render_mail
-from .models import Referral, Role, User
+from .access import MAX_ID
+from .models import Referral, Role, RoundState, User
 from .reply_documents import OriginMismatch
 from .reply_template import TemplateFacts, TemplateSection, write_reply_template
 
@@ -85,9 +86,11 @@ def reply_template(referral: Referral, now: datetime) -> tuple[str, bytes]:
 def template_mismatch(session: Session, referral: Referral, template_referral_id: int) -> OriginMismatch:
     """Whether a svarsmall uploaded to `referral` was made for another body (named) or another case. The
     same body's svarsmall from an earlier round of the same case is not: its section keys still decide."""
-    made_for = session.get(Referral, template_referral_id)
-    if made_for is None:  # a template from another installation, or a referral since deleted
-        return OriginMismatch(other_case_reference="?")
+    # Any number can be typed into a file: one that is no id here, or names a round not yet sent out
+    # (its recipients are not public), says only that the file was made for another referral.
+    made_for = session.get(Referral, template_referral_id) if 0 < template_referral_id <= MAX_ID else None
+    if made_for is None or made_for.round.state == RoundState.DRAFT:
+        return OriginMismatch(other_case_reference="(okänt)")
     if made_for.body_id != referral.body_id:
         return OriginMismatch(other_body=made_for.body.name)
     if made_for.round.strategy_id != referral.round.strategy_id:

@@ -166,7 +166,8 @@ def _outline_lines(document: WordDocument, found: list[_Found], sections) -> lis
     lines = []
     for block, heading in zip(document.blocks, found):
         short = len(block.text.split()) <= CANDIDATE_WORDS and not block.bullet and not block.in_table
-        if block.text and not block.toc and (heading.level or short):
+        # A line the officer made a heading, or made text again, stays on the page whatever its length.
+        if block.text and not block.toc and (heading.level or short or heading.found_by == "manual"):
             lines.append(OutlineLine(block.index, block.text, heading.level, heading.found_by,
                                      numbers.get(block.index, "")))
     return lines

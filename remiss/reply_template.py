@@ -513,6 +513,11 @@ def _read_custom_properties(document) -> dict[str, str]:
             for prop in root.iter(f"{{{CUSTOM_NS}}}property")}
 
 
+def _plain_number(text: str) -> bool:
+    """ASCII digits only, and few: "²" passes isdigit() and then fails int()."""
+    return text.isascii() and text.isdecimal() and len(text) <= 10
+
+
 def _identity(body, properties: dict[str, str]) -> tuple[int | None, int | None]:
     """(referral id, draft version): from the tagged control, else the custom properties (kept by
     LibreOffice), else the bookmark of the same control."""
@@ -521,8 +526,8 @@ def _identity(body, properties: dict[str, str]) -> tuple[int | None, int | None]
         if found:
             return int(found.group(1)), int(found.group(2))
     referral, version = properties.get("remiss-referral", ""), properties.get("remiss-draft-version", "")
-    if referral.isdigit():
-        return int(referral), int(version) if version.isdigit() else None
+    if _plain_number(referral):
+        return int(referral), int(version) if _plain_number(version) else None
     for mark in body.iter(_w("bookmarkStart")):
         found = TEMPLATE_MARK.fullmatch(mark.get(_w("name"), ""))
         if found:

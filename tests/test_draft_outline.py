@@ -155,7 +155,7 @@ def test_a_posted_level_that_is_no_choice_is_shown_on_the_form_and_nothing_chang
     line = drafts.outline(draft).outline[0]
 
     response = client.post(f"/strategies/{strategy.id}/drafts/{draft.id}/outline",
-                           data={f"level_{line.paragraph}": "7"})
+                           data={f"level_{line.paragraph}": "12"})
 
     assert response.status_code == 422
     assert "Något behöver rättas" in page_text(response)
@@ -183,3 +183,31 @@ def test_a_launched_versions_outline_page_shows_the_levels_without_a_way_to_chan
 
     assert "kan inte längre ändras" in page_text(page)
     assert "Bekräfta rubrikerna" not in page.text
+
+
+def test_a_long_heading_made_text_stays_text_through_a_second_confirmation(session, officer, strategy):
+    """A heading of more than twenty words the officer turned into text must not come back the next time
+    the outline is confirmed: the line stays on the page, and earlier corrections stand."""
+    long = " ".join(["ord"] * 25)
+    document = docx.Document()
+    for text, style in (("Inledning", "Heading 1"), (long, "Heading 1"), ("Text under.", None), ("Mål", "Heading 1")):
+        document.add_paragraph(text, style=style)
+    out = io.BytesIO()
+    document.save(out)
+    draft = drafts.import_docx(session, officer, NOW, strategy, filename="lang.docx", data=out.getvalue())
+    index = next(line.paragraph for line in drafts.outline(draft).outline if line.text == long)
+
+    drafts.correct_outline(session, officer, NOW, draft, {index: 0})
+    again = {line.paragraph: line.level or 0 for line in drafts.outline(draft).outline}
+    assert again[index] == 0  # still listed, as text
+    drafts.correct_outline(session, officer, NOW, draft, {i: level for i, level in again.items() if i != index})
+
+    assert [s.heading for s in draft.sections] == ["Inledning", "Mål"]
+
+
+def test_a_secretary_cannot_correct_an_outline_through_the_workflow(session, draft):
+    body = builders.create_body(session)
+    secretary = builders.create_secretary(session, body, email="sek2@kalmar.example")
+
+    with pytest.raises(WorkflowError, match="Bara en strateg"):
+        drafts.correct_outline(session, secretary, NOW, draft, {0: 1})
