@@ -463,7 +463,8 @@ def _next_paragraph(paragraph: etree._Element):
 
 def _mend_tables(root: etree._Element) -> None:
     # Deleting rows or cells may leave a table without rows or a cell without its required paragraph.
-    _drop_all(root.xpath(".//w:tbl[not(w:tr)]", namespaces=NS))
+    # Rows may stand inside a content control or custom XML (a repeating section): those count too.
+    _drop_all(root.xpath(".//w:tbl[not(w:tr) and not(w:sdt//w:tr) and not(w:customXml//w:tr)]", namespaces=NS))
     for cell in root.xpath(".//w:tc[not(w:p)]", namespaces=NS):
         cell.append(etree.Element(f"{{{W}}}p"))
 

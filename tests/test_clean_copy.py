@@ -434,3 +434,17 @@ def test_inspecting_and_cleaning_at_once_gives_what_each_gives_alone():
 
     assert findings == inspect_docx(data) and copy == make_clean_copy(data)
     assert clean_copy(copy) == (Findings(), None)  # nothing left to clean: no second copy is made
+
+
+def test_a_table_whose_rows_are_in_a_repeating_content_control_is_kept():
+    document = docx.Document()
+    document.add_paragraph("Ny")._p.append(_xml(_ins(" text")))  # one change, so a copy is made
+    row = document.add_table(rows=1, cols=1).rows[0]._tr
+    sdt = _xml("<w:sdt><w:sdtPr/><w:sdtContent/></w:sdt>")
+    row.addprevious(sdt)
+    sdt[1].append(row)  # the row now stands inside the content control, as a repeating section's rows do
+    row.find(f".//{{{W}}}tc").append(_xml(_p(_r("Rad i upprepande kontroll"))))
+
+    clean = make_clean_copy(_saved(document))
+
+    assert b"Rad i upprepande kontroll" in _parts(clean)["word/document.xml"]
