@@ -379,6 +379,8 @@ def _texts_by_target(body, properties: dict[str, str]) -> dict[str, list[str]] |
     failing that (tags gone), to the last bookmarked label above it. None when nothing is marked."""
     texts, current, marked, pending = {}, None, False, ""
     for paragraph in body.iter(_w("p")):
+        if any(ancestor.tag == f"{{{MC_NS}}}Fallback" for ancestor in paragraph.iterancestors()):
+            continue  # a text box's copy for older readers: Word's own copy was read already
         marks = _marks(paragraph)
         tagged = _enclosing_target(paragraph) or _inline_target(paragraph)
         marked = marked or bool(marks) or tagged is not None

@@ -402,3 +402,27 @@ def test_a_template_filled_in_libreoffice_itself_reads_back_whole(soffice, tmp_p
         "vanorter": "Skrivet i LibreOffice, första stycket.\n\nAndra stycket – med åäö.",
         "vanorter-i-europa": "Ändrat i fältets dialogruta."}
     assert reply.general_comments == "Inget mer."
+
+
+def test_a_text_box_typed_into_a_comment_area_is_read_once():
+    """Word writes a text box twice (its own drawing and a copy for older readers): one is read."""
+    data = write_reply_template(facts())
+    document = docx.Document(io.BytesIO(data))
+    sdt = controls(document)[f"remiss:section:{SECTIONS[0].key}"]
+    flag = sdt.find(f"{w('sdtPr')}/{w('showingPlcHdr')}")
+    flag.getparent().remove(flag)
+    content = sdt.find(w("sdtContent"))
+    paragraph = content.find(w("p"))
+    for run in paragraph.findall(w("r")):
+        paragraph.remove(run)
+    mc, wps = "http://schemas.openxmlformats.org/markup-compatibility/2006", \
+        "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+    box = f'<w:txbxContent xmlns:w="{W}"><w:p><w:r><w:t>I rutan</w:t></w:r></w:p></w:txbxContent>'
+    paragraph.append(etree.fromstring(
+        f'<w:r xmlns:w="{W}" xmlns:mc="{mc}" xmlns:wps="{wps}"><mc:AlternateContent><mc:Choice Requires="wps">'
+        f'<w:drawing><wps:txbx>{box}</wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict>{box}</w:pict>'
+        '</mc:Fallback></mc:AlternateContent></w:r>'))
+    out = io.BytesIO()
+    document.save(out)
+
+    assert read_reply_template(out.getvalue()).comments[SECTIONS[0].key].count("I rutan") == 1
