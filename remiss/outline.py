@@ -20,7 +20,6 @@ HEADING_CHARS = 150
 LARGER = 1.15  # "clearly larger than body text"
 # What the outline page offers to turn into a heading: short lines that are not list items.
 CANDIDATE_WORDS = 20
-FOUND_BY = ("style", "outline", "bold", "size", "manual")
 
 
 @dataclass

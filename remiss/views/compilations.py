@@ -2,7 +2,7 @@
 comment exports. A PDF is only asked for here; the scheduler makes it (jobs.make_pending_pdfs)."""
 from io import BytesIO
 
-from flask import (Blueprint, Response as HTTPResponse, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, Response as HTTPResponse, abort, flash, redirect, render_template,
                    send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -52,8 +52,7 @@ def show(round_id: int):
         flash_done(_("Sammanställningen är skapad. Ladda ner den nedan."))
         return redirect(url_for("compilations.show", round_id=round_.id, _anchor="kept"))
     now = clock.now()
-    summary = compilation.summarize(db.session, round_, now, zone(), **texts,
-                                    municipality=current_app.config["MUNICIPALITY"])
+    summary = compilation.summarize(db.session, round_, now, zone(), **texts)
     handled = sum(1 for c in summary.comments if c.decision)
     since = compilation.replies_since(db.session, kept[0], summary) if kept else []
     return render_template("compilations/show.html", round=round_, summary=summary, form=form,
